@@ -1,0 +1,96 @@
+"""The functional core against the NumPy reference of eqs. (2)-(3) and Algorithm 1."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import centerloss
+import reference
+
+NUM_CLASSES, DIM = 7, 3
+
+
+def random_batch(seed, m=32, num_classes=NUM_CLASSES, dim=DIM):
+    """A batch with repeated labels and (for m small enough) absent classes."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, num_classes - 2, size=m).astype(np.int32)  # last 2 classes absent
+    features = rng.normal(size=(m, dim)).astype(np.float32)
+    centers = rng.normal(size=(num_classes, dim)).astype(np.float32)
+    return features, labels, centers
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_center_loss_matches_reference(seed):
+    features, labels, centers = random_batch(seed)
+    got = centerloss.center_loss(features, labels, centers)
+    assert got.shape == ()
+    np.testing.assert_allclose(got, reference.center_loss(features, labels, centers), rtol=1e-5)
+
+
+def test_gradient_reaches_features_only_and_matches_finite_differences():
+    features, labels, centers = random_batch(1, m=8)
+    x = tf.Variable(features.astype(np.float64))
+    c = tf.Variable(centers.astype(np.float64))
+    with tf.GradientTape() as tape:
+        loss = centerloss.center_loss(x, labels, c)
+    grad_x, grad_c = tape.gradient(loss, [x, c])
+    assert grad_c is None
+    np.testing.assert_allclose(grad_x, reference.center_loss_gradient(features, labels, centers),
+                               rtol=1e-5, atol=1e-7)
+    eps, numeric = 1e-6, np.zeros_like(features, dtype=np.float64)
+    for index in np.ndindex(features.shape):
+        plus, minus = features.astype(np.float64), features.astype(np.float64)
+        plus[index] += eps
+        minus[index] -= eps
+        numeric[index] = (reference.center_loss(plus, labels, centers)
+                          - reference.center_loss(minus, labels, centers)) / (2 * eps)
+    np.testing.assert_allclose(grad_x, numeric, rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 0.01])
+def test_update_matches_reference_with_repeated_and_absent_labels(seed, alpha):
+    features, labels, centers = random_batch(seed)
+    variable = tf.Variable(centers)
+    returned = centerloss.update_centers(variable, features, labels, alpha)
+    assert returned is variable
+    expected = reference.updated_centers(centers, features, labels, alpha)
+    np.testing.assert_allclose(variable.numpy(), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(variable.numpy()[-2:], centers[-2:])  # absent classes
+
+
+def test_all_samples_of_one_class():
+    features = np.array([[1.0, 0.0], [3.0, 0.0], [2.0, 3.0]], np.float32)
+    variable = tf.Variable(np.zeros((2, 2), np.float32))
+    centerloss.update_centers(variable, features, np.zeros(3, np.int32), alpha=1.0)
+    # Δc_0 = (3·0 − (6, 3)) / (1 + 3): the center moves 3/4 of the way to the mean (2, 1).
+    np.testing.assert_allclose(variable.numpy(), [[1.5, 0.75], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize("mode", ["tf.function", "xla"])
+def test_eager_graph_and_xla_agree(mode):
+    features, labels, centers = random_batch(3, m=64)
+
+    def step(variable, x, y):
+        loss = centerloss.center_loss(x, y, variable)
+        centerloss.update_centers(variable, x, y, 0.5)
+        return loss
+
+    eager_centers = tf.Variable(centers)
+    eager_loss = step(eager_centers, features, labels)
+    compiled_centers = tf.Variable(centers)
+    compiled = tf.function(step, jit_compile=(mode == "xla"))
+    compiled_loss = compiled(compiled_centers, tf.constant(features), tf.constant(labels))
+    np.testing.assert_allclose(compiled_loss, eager_loss, rtol=1e-5)
+    np.testing.assert_allclose(compiled_centers.numpy(), eager_centers.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_keras_variable_is_accepted():
+    import keras
+
+    features, labels, centers = random_batch(4)
+    variable = keras.Variable(centers, trainable=False)
+    centerloss.update_centers(variable, features, labels, 0.5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(variable),
+                               reference.updated_centers(centers, features, labels, 0.5),
+                               rtol=1e-5, atol=1e-6)
