@@ -80,7 +80,8 @@ def update_centers(centers, features, labels, alpha):
     checks.check_alpha(alpha)
     variable = checks.unwrap_variable(centers)
     features, labels = checks.check_batch(features, labels, variable)
-    ok = checks.batch_is_valid(features, labels, tf.shape(variable)[0])
+    # The static row count: tf.shape(variable) would read, and so copy, all centers.
+    ok = checks.batch_is_valid(features, labels, variable.shape[0])
     # Under XLA the asserts above are no-ops: route a bad batch to a zero update
     # of row 0 so that nothing changes and nothing reads out of bounds.
     safe_labels = tf.where(ok, labels, tf.zeros_like(labels))
