@@ -1,0 +1,162 @@
+"""One training recipe, shared by the command line and the notebooks.
+
+``train`` fits one network with a given λ and records snapshots; ``compare``
+trains the same network, from the same initial weights and data order,
+with λ = 0 (softmax only) and with λ > 0, so that the only difference
+between the two runs is center loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from centerloss import checks
+from centerloss.metrics import feature_metrics
+from centerloss.model import CenterLossModel
+from centerloss.networks import build_network
+from centerloss.snapshots import Snapshots, SnapshotCallback
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Settings of one training run. The defaults are the classroom settings.
+
+    Attributes:
+      network: "compact" (classroom default) or "lenet++" (the paper's net).
+      feature_dim: width d of the feature layer (2 to plot it).
+      epochs, batch_size: passes over the training set and images per step.
+      learning_rate: Adam's initial rate, cosine-decayed to 0 over training.
+      lambda_: λ of eq. (4), the center-loss weight of the "with" run.
+      alpha: α of Algorithm 1, the centers' learning rate.
+      seed: seeds weights, data order, dropout and snapshot subsets.
+      snapshot_size: training and test images whose features are recorded
+        each epoch.
+
+    Paper scale (Sec. 4.1; full MNIST, ``network="lenet++"``): see README.md.
+    """
+
+    network: str = "compact"
+    feature_dim: int = 2
+    epochs: int = 15
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    lambda_: float = 0.1
+    alpha: float = 0.5
+    seed: int = 0
+    snapshot_size: int = 1000
+
+    def __post_init__(self):
+        checks.check_lambda(self.lambda_)
+        checks.check_alpha(self.alpha)
+        for name in ("feature_dim", "epochs", "batch_size", "snapshot_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0; got {self.learning_rate!r}.")
+
+
+@dataclass
+class Run:
+    """The outcome of one training run.
+
+    Attributes:
+      lambda_: the λ it was trained with.
+      model: the trained ``CenterLossModel``.
+      history: ``History.history`` (per-epoch loss, softmax_loss, center_loss,
+        accuracy and their ``val_`` twins on the test set).
+      snapshots: features and centers of the snapshot subset per epoch.
+      metrics: ``feature_metrics`` of the whole test set after training.
+    """
+
+    lambda_: float
+    model: CenterLossModel
+    history: dict
+    snapshots: Snapshots
+    metrics: dict
+
+    @property
+    def label(self):
+        """A legend label: "softmax only (λ=0)" or "softmax + center loss (λ=…)"."""
+        return run_label(self.lambda_)
+
+
+def run_label(lambda_):
+    """How figures and tables name a run trained with this λ."""
+    return "softmax only (λ=0)" if lambda_ == 0 else f"softmax + center loss (λ={lambda_:g})"
+
+
+def train(data, config=TrainingConfig(), lambda_=None, verbose=0, callbacks=()):
+    """Train one network on ``data`` (a ``centerloss.data.Dataset``).
+
+    Args:
+      data: the Dataset; its class count sets the softmax width.
+      config: a ``TrainingConfig``.
+      lambda_: overrides ``config.lambda_`` (``compare`` passes 0 and λ).
+      verbose: Keras's fit verbosity (1: progress bar, 2: a line per epoch).
+      callbacks: extra Keras callbacks.
+
+    Returns:
+      A ``Run``. The same config and data give the same numbers on one machine.
+    """
+    lambda_ = config.lambda_ if lambda_ is None else lambda_
+    keras.utils.set_random_seed(config.seed)
+    backbone = build_network(config.network, feature_dim=config.feature_dim,
+                             num_classes=len(data.class_names),
+                             input_shape=data.x_train.shape[1:])
+    model = CenterLossModel(backbone, lambda_=lambda_, alpha=config.alpha)
+    steps = config.epochs * int(np.ceil(len(data.x_train) / config.batch_size))
+    model.compile(optimizer=keras.optimizers.Adam(
+        keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)))
+    recorder = SnapshotCallback(
+        data.x_train, data.y_train, data.x_test, data.y_test,
+        n_train=config.snapshot_size, n_test=config.snapshot_size,
+        seed=config.seed, class_names=list(data.class_names))
+    history = model.fit(
+        data.x_train, data.y_train, batch_size=config.batch_size, epochs=config.epochs,
+        validation_data=(data.x_test, data.y_test), callbacks=[recorder, *callbacks],
+        verbose=verbose)
+    logits, features = model.predict(data.x_test, batch_size=500, verbose=0)
+    metrics = feature_metrics(features, data.y_test,
+                              centers=keras.ops.convert_to_numpy(model.centers), logits=logits,
+                              random_state=config.seed)
+    return Run(lambda_, model, history.history, recorder.snapshots, metrics)
+
+
+def compare(data, config=TrainingConfig(), verbose=0):
+    """Train without (λ = 0) and with (λ = ``config.lambda_``) center loss.
+
+    Returns:
+      {run label: Run}, the softmax-only run first. Both runs start from the
+      same weights and see the batches in the same order.
+    """
+    runs = [train(data, config, lambda_=lam, verbose=verbose) for lam in (0.0, config.lambda_)]
+    return {run.label: run for run in runs}
+
+
+METRIC_COLUMNS = {
+    "accuracy": "softmax accuracy",
+    "nearest_center_accuracy": "nearest-center accuracy",
+    "intra_class_spread": "intra-class spread",
+    "inter_class_separation": "inter-class separation",
+    "spread_ratio": "intra/inter ratio",
+    "silhouette": "silhouette",
+}
+
+
+def metrics_table(runs):
+    """A plain-text table of each run's test metrics, one row per metric."""
+    width = max(len(name) for name in METRIC_COLUMNS.values())
+    labels = list(runs)
+    column = max(len(label) for label in labels)
+    lines = [" " * width + " | " + " | ".join(label.rjust(column) for label in labels)]
+    lines.append("-" * len(lines[0]))
+    for key, name in METRIC_COLUMNS.items():
+        values = [runs[label].metrics[key] for label in labels]
+        lines.append(name.ljust(width) + " | "
+                     + " | ".join(f"{value:.4f}".rjust(column) for value in values))
+    return "\n".join(lines)
+

@@ -1,0 +1,188 @@
+"""Tests for centerloss.snapshots: the recording callback and the .npz round trip."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from centerloss.snapshots import SnapshotCallback, Snapshots
+
+NUM_CLASSES, FEATURE_DIM, INPUT_DIM = 3, 2, 4
+
+
+class StandInModel(keras.Model):
+    """A tiny (logits, features) model with a ``centers`` variable, like CenterLossModel."""
+
+    def __init__(self):
+        inputs = keras.Input((INPUT_DIM,))
+        features = keras.layers.Dense(FEATURE_DIM)(inputs)
+        logits = keras.layers.Dense(NUM_CLASSES)(features)
+        super().__init__(inputs, [logits, features])
+        self.centers = keras.Variable(np.zeros((NUM_CLASSES, FEATURE_DIM)), trainable=False)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        logits, _ = y_pred
+        return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(
+            y, logits, from_logits=True))
+
+
+class StepCenters(keras.callbacks.Callback):
+    """Add 1 to every center after each epoch, so centers at epoch k equal k."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.centers.assign(self.model.centers + 1.0)
+
+
+def make_data(seed=0, n_train=60, n_test=30):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(n_train, INPUT_DIM)).astype("float32"),
+            rng.integers(0, NUM_CLASSES, n_train),
+            rng.normal(size=(n_test, INPUT_DIM)).astype("float32"),
+            rng.integers(0, NUM_CLASSES, n_test))
+
+
+def fit(model, callback, data, epochs):
+    x_train, y_train, x_test, y_test = data
+    # StepCenters runs first, so the snapshot of epoch k sees the moved centers.
+    return model.fit(x_train, y_train, validation_data=(x_test, y_test), epochs=epochs,
+                     batch_size=16, verbose=0, callbacks=[StepCenters(), callback])
+
+
+def new_run(data, **callback_args):
+    keras.utils.set_random_seed(0)
+    model = StandInModel()
+    model.compile(optimizer="adam")
+    return model, SnapshotCallback(*data, n_train=20, n_test=10, batch_size=8,
+                                   class_names=["a", "b", "c"], **callback_args)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    data = make_data()
+    model, callback = new_run(data)
+    fit(model, callback, data, epochs=2)
+    return model, callback, data
+
+
+def test_records_epoch_zero_and_each_epoch(trained):
+    _, callback, _ = trained
+    snapshots = callback.snapshots
+    assert len(snapshots) == 3
+    np.testing.assert_array_equal(snapshots.epochs, [0, 1, 2])
+    assert snapshots.train_features.shape == (3, 20, FEATURE_DIM)
+    assert snapshots.test_features.shape == (3, 10, FEATURE_DIM)
+    assert snapshots.train_features.dtype == np.float32
+    assert snapshots.train_labels.shape == (20,) and snapshots.train_labels.dtype == np.int32
+    assert snapshots.test_labels.shape == (10,)
+    assert snapshots.centers.shape == (3, NUM_CLASSES, FEATURE_DIM)
+    assert snapshots.centers.dtype == np.float32
+    assert snapshots.class_names == ["a", "b", "c"]
+
+
+def test_centers_are_recorded_at_their_epoch(trained):
+    _, callback, _ = trained
+    for epoch, centers in enumerate(callback.snapshots.centers):
+        np.testing.assert_array_equal(centers, np.full((NUM_CLASSES, FEATURE_DIM), epoch))
+
+
+def test_features_change_with_training(trained):
+    features = trained[1].snapshots.train_features
+    assert not np.allclose(features[0], features[-1])
+
+
+def test_subset_is_fixed_and_seeded(trained):
+    model, callback, data = trained
+    x_train, y_train, x_test, y_test = data
+    indices = callback.indices
+    assert len(np.unique(indices["train"])) == 20 and len(np.unique(indices["test"])) == 10
+    snapshots = callback.snapshots
+    np.testing.assert_array_equal(snapshots.train_labels, y_train[indices["train"]])
+    np.testing.assert_array_equal(snapshots.test_labels, y_test[indices["test"]])
+    # The last record is of exactly those images, in that order.
+    _, features = model.predict(x_train[indices["train"]], verbose=0)
+    np.testing.assert_allclose(snapshots.train_features[-1], features, rtol=1e-5, atol=1e-6)
+    # Same seed, same subset; another seed, another subset.
+    np.testing.assert_array_equal(SnapshotCallback(*data, n_train=20, n_test=10).indices["train"],
+                                  indices["train"])
+    other = SnapshotCallback(*data, n_train=20, n_test=10, seed=1).indices["train"]
+    assert not np.array_equal(other, indices["train"])
+
+
+def test_whole_split_when_smaller_than_n():
+    data = make_data(n_train=15, n_test=5)
+    callback = SnapshotCallback(*data, n_train=1000, n_test=1000)
+    np.testing.assert_array_equal(callback.indices["train"], np.arange(15))
+    np.testing.assert_array_equal(callback.indices["test"], np.arange(5))
+
+
+def test_history_has_one_value_per_trained_epoch(trained):
+    history = trained[1].snapshots.history
+    assert set(history) == {"loss", "val_loss"}
+    assert all(len(values) == 2 for values in history.values())
+    assert all(isinstance(value, float) for values in history.values() for value in values)
+
+
+def test_second_fit_continues_the_record():
+    data = make_data(seed=1)
+    model, callback = new_run(data)
+    fit(model, callback, data, epochs=2)
+    fit(model, callback, data, epochs=1)
+    snapshots = callback.snapshots
+    np.testing.assert_array_equal(snapshots.epochs, [0, 1, 2, 3])
+    assert snapshots.test_features.shape[0] == 4
+    np.testing.assert_array_equal(snapshots.centers[-1], np.full((NUM_CLASSES, FEATURE_DIM), 3))
+    assert all(len(values) == 3 for values in snapshots.history.values())
+
+
+def test_snapshots_before_fit_raises():
+    with pytest.raises(RuntimeError, match="model.fit"):
+        SnapshotCallback(*make_data()).snapshots
+
+
+def test_bad_labels_raise():
+    x_train, y_train, x_test, y_test = make_data()
+    with pytest.raises(ValueError, match="y_train must be integer class ids of shape"):
+        SnapshotCallback(x_train, y_train[:5], x_test, y_test)
+    with pytest.raises(ValueError, match="n_test must be >= 1"):
+        SnapshotCallback(x_train, y_train, x_test, y_test, n_test=0)
+
+
+@pytest.mark.parametrize("name", ["run.npz", "run"])
+def test_save_load_round_trip(trained, tmp_path, name):
+    snapshots = trained[1].snapshots
+    written = snapshots.save(tmp_path / name)
+    assert written == tmp_path / "run.npz"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run.npz"]  # no temp left
+    loaded = Snapshots.load(tmp_path / name)
+    for field in ("epochs", "train_features", "train_labels", "test_features",
+                  "test_labels", "centers"):
+        expected, got = getattr(snapshots, field), getattr(loaded, field)
+        np.testing.assert_array_equal(got, expected)
+        assert got.dtype == expected.dtype
+    assert loaded.history == snapshots.history
+    assert loaded.class_names == snapshots.class_names
+
+
+def test_save_replaces_and_failed_save_leaves_old_file(trained, tmp_path, monkeypatch):
+    snapshots = trained[1].snapshots
+    path = snapshots.save(tmp_path / "run.npz")
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez_compressed", crash)
+    with pytest.raises(OSError, match="disk full"):
+        snapshots.save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]
+
+
+def test_metrics_per_epoch(trained):
+    results = trained[1].snapshots.metrics(split="train")
+    assert len(results) == 3
+    assert "nearest_center_accuracy" in results[0] and "silhouette" in results[0]
+    json.dumps(results)
+    with pytest.raises(ValueError, match="split must be one of"):
+        trained[1].snapshots.metrics(split="validation")
