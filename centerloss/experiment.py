@@ -42,7 +42,7 @@ class TrainingConfig:
     feature_dim: int = 2
     epochs: int = 15
     batch_size: int = 64
-    learning_rate: float = 3e-3
+    learning_rate: float = 5e-3
     lambda_: float = 0.1
     alpha: float = 0.5
     seed: int = 0

@@ -45,6 +45,8 @@ class CenterLossModel(keras.Model):
             shape=(self.num_classes, self.feature_dim), initializer="zeros",
             trainable=False, autocast=False, aggregation="only_first_replica",
             name="centers")
+        # All weights exist once a functional backbone does: nothing is left to build.
+        self.built = backbone.built
         self._trackers = {name: keras.metrics.Mean(name=name)
                           for name in ("loss", "softmax_loss", "center_loss")}
         self._accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
