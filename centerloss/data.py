@@ -418,3 +418,62 @@ def _read_maybe_gzipped(path: Path) -> bytes:
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"Cannot read {path} ({exc}).") from exc
     return raw
+
+
+def select_classes(dataset: Dataset, classes) -> Dataset:
+    """Keep only some classes of a Dataset, relabelled 0..k-1 in the given order.
+
+    Open-set lessons train on some classes and hold the others out, e.g.
+    ``select_classes(data, range(8))`` (digits 0-7) for training and
+    ``select_classes(data, [8, 9])`` for the identities never seen.
+
+    Args:
+        dataset: the Dataset to filter.
+        classes: the class ids to keep (ints, indices into
+            ``dataset.class_names``), in the order of their new labels: the
+            first becomes label 0, the second label 1, and so on.
+
+    Returns:
+        A Dataset with the same ``name`` whose train and test splits hold only
+        those classes (in their original order), labels int32 in 0..k-1 and
+        ``class_names`` the kept classes' names in the given order.
+
+    Raises:
+        ValueError: ``classes`` is empty, holds a non-integer, an id outside
+            0..len(class_names)-1, or the same id twice.
+    """
+    try:
+        wanted = list(classes)
+    except TypeError:
+        raise ValueError(
+            f"classes must be a sequence of class ids, e.g. [0, 1, 2]; got {classes!r}."
+        ) from None
+    if not wanted:
+        raise ValueError("classes must name at least one class id; got none.")
+    num_classes = len(dataset.class_names)
+    for class_id in wanted:
+        if isinstance(class_id, (bool, np.bool_)) or not isinstance(class_id, (int, np.integer)):
+            raise ValueError(
+                f"classes must be integer class ids; got {class_id!r} in {wanted!r}.")
+        if not 0 <= class_id < num_classes:
+            raise ValueError(
+                f"Unknown class id {class_id} in {wanted!r}: this dataset has "
+                f"{num_classes} classes, ids 0..{num_classes - 1}.")
+    wanted = [int(class_id) for class_id in wanted]
+    repeated = sorted({class_id for class_id in wanted if wanted.count(class_id) > 1})
+    if repeated:
+        raise ValueError(
+            f"classes must not repeat a class id; {repeated} appear more than once "
+            f"in {wanted!r}.")
+    new_label = np.full(num_classes, -1, dtype=np.int32)
+    new_label[wanted] = np.arange(len(wanted), dtype=np.int32)
+
+    def keep(images, labels):
+        mask = new_label[labels] >= 0
+        return images[mask], new_label[labels[mask]]
+
+    x_train, y_train = keep(dataset.x_train, dataset.y_train)
+    x_test, y_test = keep(dataset.x_test, dataset.y_test)
+    return Dataset(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
+                   class_names=tuple(dataset.class_names[class_id] for class_id in wanted),
+                   name=dataset.name)

@@ -258,3 +258,64 @@ def test_unknown_source_lists_choices():
         data.load_dataset("nonsense")
     assert all(name in str(err.value) for name in data.DATASETS)
     assert data.DATASETS == ("embedded", "mnist", "fashion-mnist")
+
+
+# ----------------------------------------------------------- select_classes
+
+def tiny_dataset():
+    """Images whose first pixel encodes (label, index), to follow them through."""
+    y_train = np.array([3, 0, 1, 3, 2, 0], dtype=np.int32)
+    y_test = np.array([2, 3, 0, 1], dtype=np.int32)
+
+    def images(labels):
+        x = np.zeros((len(labels), 28, 28, 1), np.float32)
+        x[:, 0, 0, 0] = labels * 10 + np.arange(len(labels))
+        return x
+
+    return data.Dataset(images(y_train), y_train, images(y_test), y_test,
+                        class_names=("zero", "one", "two", "three"), name="tiny")
+
+
+def test_select_classes_keeps_relabels_and_renames():
+    picked = data.select_classes(tiny_dataset(), [3, 1])
+    # Train samples with labels 3 (indices 0, 3) and 1 (index 2), in their original order.
+    np.testing.assert_array_equal(picked.x_train[:, 0, 0, 0], [30, 12, 33])
+    np.testing.assert_array_equal(picked.y_train, [0, 1, 0])
+    np.testing.assert_array_equal(picked.x_test[:, 0, 0, 0], [31, 13])
+    np.testing.assert_array_equal(picked.y_test, [0, 1])
+    assert picked.class_names == ("three", "one")
+    assert picked.name == "tiny"
+    assert picked.y_train.dtype == np.int32 and picked.y_test.dtype == np.int32
+    assert picked.x_train.shape[1:] == (28, 28, 1)
+
+
+def test_select_classes_accepts_ranges_and_numpy_ids():
+    dataset = tiny_dataset()
+    picked = data.select_classes(dataset, range(4))
+    np.testing.assert_array_equal(picked.y_train, dataset.y_train)
+    np.testing.assert_array_equal(picked.x_test, dataset.x_test)
+    assert data.select_classes(dataset, np.array([2])).class_names == ("two",)
+
+
+def test_select_classes_on_embedded_split_open_set():
+    dataset = data.load_embedded()
+    known, held_out = data.select_classes(dataset, range(8)), data.select_classes(dataset, [8, 9])
+    np.testing.assert_array_equal(np.bincount(known.y_train), [400] * 8)
+    np.testing.assert_array_equal(np.bincount(held_out.y_test), [100, 100])
+    assert held_out.class_names == ("8", "9")
+    assert len(known.x_train) + len(held_out.x_train) == len(dataset.x_train)
+
+
+@pytest.mark.parametrize("classes, message", [
+    ([], "at least one class"),
+    ([0, 4], "Unknown class id 4"),
+    ([-1], "Unknown class id -1"),
+    ([1, 2, 1], r"repeat a class id; \[1\]"),
+    ([0.0, 1], "integer class ids"),
+    ([True], "integer class ids"),
+    ("01", "integer class ids"),
+    (3, "sequence of class ids"),
+])
+def test_select_classes_rejects_bad_ids(classes, message):
+    with pytest.raises(ValueError, match=message):
+        data.select_classes(tiny_dataset(), classes)

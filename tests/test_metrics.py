@@ -144,3 +144,124 @@ def test_bad_centers_raise(centers, match):
 def test_bad_logits_raise():
     with pytest.raises(ValueError, match=r"logits must be a 2-D array \[N, C\] with N=4"):
         metrics.feature_metrics(SQUARE, SQUARE_LABELS, logits=np.zeros((3, 2)))
+
+
+# ------------------------------------------ open-set: verification and retrieval
+
+def unit_vectors(degrees):
+    """2-D unit vectors at the given angles: cosine similarity = cos(angle between)."""
+    radians = np.deg2rad(degrees)
+    return np.c_[np.cos(radians), np.sin(radians)]
+
+
+# Class 0 at 0° and 10°, class 1 at 25° and 45°. Angles between pairs:
+#   same class:      (0°,10°) 10   (25°,45°) 20
+#   different class: (0°,25°) 25   (0°,45°) 45   (10°,25°) 15   (10°,45°) 35
+# Smaller angle = higher cosine similarity.
+FAN = unit_vectors([0.0, 10.0, 25.0, 45.0])
+FAN_LABELS = np.array([0, 0, 1, 1])
+
+
+def test_verification_auc_every_pair_by_hand():
+    # Same-class angle 10 beats all 4 different-class angles; 20 beats 25, 45, 35
+    # but not 15: 7 of the 8 (same, different) comparisons are won.
+    auc = metrics.verification_roc_auc_score(FAN, FAN_LABELS, n_pairs=None)
+    assert auc == pytest.approx(7 / 8)
+
+
+def test_verification_auc_perfect_and_chance():
+    # Classes along orthogonal axes, with different lengths: every same-class pair
+    # has cosine 1, every different-class pair cosine 0 (length is ignored).
+    features = np.array([[1.0, 0.0], [3.0, 0.0], [0.5, 0.0], [0.0, 2.0], [0.0, 1.0]])
+    labels = np.array([0, 0, 0, 1, 1])
+    assert metrics.verification_roc_auc_score(features, labels) == 1.0
+    assert metrics.verification_roc_auc_score(features, labels, n_pairs=None) == 1.0
+    # All features identical: every pair scores 1, so same and different tie: chance.
+    assert metrics.verification_roc_auc_score(np.ones((6, 3)), np.arange(6) % 2) == 0.5
+
+
+def test_verification_pairs_balanced_valid_and_seeded():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], [2, 5, 30])  # unequal classes
+    features = rng.normal(size=(len(labels), 4))
+    y_true, y_score = metrics.verification_pairs(features, labels, n_pairs=500)
+    np.testing.assert_array_equal(y_true, np.repeat([1, 0], 500))
+    assert y_score.shape == (1000,) and np.all(np.abs(y_score) <= 1.0)
+    again = metrics.verification_pairs(features, labels, n_pairs=500)
+    np.testing.assert_array_equal(y_score, again[1])
+    other_seed = metrics.verification_pairs(features, labels, n_pairs=500, random_state=1)
+    assert not np.array_equal(y_score, other_seed[1])
+    # Every drawn pair is two distinct samples of the kind claimed: recover them
+    # from their scores against the exhaustive list.
+    all_true, all_score = metrics.verification_pairs(features, labels, n_pairs=None)
+    score_kind = dict(zip(np.round(all_score, 12), all_true))
+    assert all(score_kind[round(s, 12)] == t for s, t in zip(y_score, y_true))
+
+
+def test_verification_sampled_auc_close_to_exact():
+    rng = np.random.default_rng(1)
+    labels = np.arange(300) % 3
+    features = rng.normal(size=(300, 5)) + 1.5 * np.eye(5)[labels]
+    exact = metrics.verification_roc_auc_score(features, labels, n_pairs=None)
+    sampled = metrics.verification_roc_auc_score(features, labels, n_pairs=5000)
+    assert 0.6 < exact < 0.95
+    assert sampled == pytest.approx(exact, abs=0.02)
+
+
+def test_retrieval_precision_at_k_by_hand():
+    # k=1: nearest of 0° is 10° (same), of 10° is 0° (same), of 25° is 10° (15° away,
+    # different), of 45° is 25° (same): 3/4.
+    assert metrics.retrieval_precision_at_k(FAN, FAN_LABELS, k=1) == pytest.approx(0.75)
+    # k=2: each query's two nearest are one same-class and one other: exactly 1/2.
+    assert metrics.retrieval_precision_at_k(FAN, FAN_LABELS, k=2) == pytest.approx(0.5)
+    # k=3 = N-1: everything else; each has 1 of 3 in its class.
+    assert metrics.retrieval_precision_at_k(FAN, FAN_LABELS, k=3) == pytest.approx(1 / 3)
+
+
+def test_retrieval_ignores_length_and_excludes_the_query():
+    # Scaling a feature does not change its direction, so nothing changes.
+    scaled = FAN * np.array([[1.0], [5.0], [0.1], [30.0]])
+    assert metrics.retrieval_precision_at_k(scaled, FAN_LABELS, k=1) == pytest.approx(0.75)
+    # Two tight classes: perfect, and a query never counts itself.
+    features = np.array([[1.0, 0.0], [1.0, 0.01], [0.0, 1.0], [0.01, 1.0]])
+    assert metrics.retrieval_precision_at_k(features, FAN_LABELS, k=1) == 1.0
+
+
+def test_retrieval_chunks_agree_with_one_block(monkeypatch):
+    rng = np.random.default_rng(2)
+    features, labels = rng.normal(size=(50, 3)), np.arange(50) % 4
+    whole = metrics.retrieval_precision_at_k(features, labels, k=4)
+    monkeypatch.setattr(metrics, "_QUERY_CHUNK", 7)
+    assert metrics.retrieval_precision_at_k(features, labels, k=4) == whole
+
+
+@pytest.mark.parametrize("k", [0, -1, 4, 2.5, True])
+def test_retrieval_rejects_bad_k(k):
+    with pytest.raises(ValueError, match="k must be"):
+        metrics.retrieval_precision_at_k(FAN, FAN_LABELS, k=k)
+
+
+@pytest.mark.parametrize("n_pairs", [0, -5, 10.0, "100"])
+def test_verification_rejects_bad_n_pairs(n_pairs):
+    with pytest.raises(ValueError, match="n_pairs must be a positive integer"):
+        metrics.verification_roc_auc_score(FAN, FAN_LABELS, n_pairs=n_pairs)
+
+
+def test_verification_needs_a_same_class_pair():
+    with pytest.raises(ValueError, match="2 or more samples"):
+        metrics.verification_roc_auc_score(FAN, np.array([0, 1, 2, 3]))
+
+
+@pytest.mark.parametrize("score", [
+    lambda f, l: metrics.verification_roc_auc_score(f, l),
+    lambda f, l: metrics.retrieval_precision_at_k(f, l, k=1),
+])
+def test_open_set_metrics_reject_bad_features_and_labels(score):
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        score(FAN, np.zeros(4, dtype=int))
+    with pytest.raises(ValueError, match="finite"):
+        score(np.where(np.eye(4, 2) > 0, np.nan, FAN), FAN_LABELS)
+    with pytest.raises(ValueError, match="same length"):
+        score(FAN, FAN_LABELS[:3])
+    with pytest.raises(ValueError, match="integer class ids"):
+        score(FAN, FAN_LABELS.astype(float))
