@@ -122,7 +122,7 @@ def run_demo(args):
                  run.snapshots.centers[-1]) for label, run in runs.items()},
         suptitle=f"Test features after {config.epochs} epochs ({data.name})",
         class_names=names), "comparison.png")
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
     for ax, (label, run) in zip(axes, runs.items()):
         plots.plot_center_trajectories(run.snapshots, ax=ax, class_names=names)
         ax.set_title(f"Center trajectories: {label}")
