@@ -40,7 +40,7 @@ class TrainingConfig:
 
     network: str = "compact"
     feature_dim: int = 2
-    epochs: int = 15
+    epochs: int = 25
     batch_size: int = 64
     learning_rate: float = 5e-3
     lambda_: float = 0.1
