@@ -74,7 +74,9 @@ def intra_class_spread(features, labels) -> float:
     Returns:
       Mean distance in feature units; 0 when every class is a single point.
     """
-    return _intra_class_spread(*_check_features_labels(features, labels))
+    features, labels = _check_features_labels(features, labels)
+    _, means, inverse = _class_means(features, labels)
+    return _intra_class_spread(features, means, inverse)
 
 
 def inter_class_separation(features, labels) -> float:
@@ -87,7 +89,9 @@ def inter_class_separation(features, labels) -> float:
     Returns:
       Mean pairwise distance between the K class means, in feature units.
     """
-    return _inter_class_separation(*_check_features_labels(features, labels))
+    features, labels = _check_features_labels(features, labels)
+    _, means, _ = _class_means(features, labels)
+    return _inter_class_separation(means)
 
 
 def spread_ratio(features, labels) -> float:
@@ -105,8 +109,8 @@ def spread_ratio(features, labels) -> float:
       The ratio (>= 0); ``inf`` when all class means coincide.
     """
     features, labels = _check_features_labels(features, labels)
-    return _ratio(_intra_class_spread(features, labels),
-                  _inter_class_separation(features, labels))
+    _, means, inverse = _class_means(features, labels)
+    return _ratio(_intra_class_spread(features, means, inverse), _inter_class_separation(means))
 
 
 def feature_metrics(features, labels, centers=None, logits=None,
@@ -139,8 +143,9 @@ def feature_metrics(features, labels, centers=None, logits=None,
     if centers is not None:
         results["nearest_center_accuracy"] = nearest_center_accuracy_score(
             features, labels, centers)
-    spread = _intra_class_spread(features, labels)
-    separation = _inter_class_separation(features, labels)
+    _, means, inverse = _class_means(features, labels)
+    spread = _intra_class_spread(features, means, inverse)
+    separation = _inter_class_separation(means)
     results["intra_class_spread"] = spread
     results["inter_class_separation"] = separation
     results["spread_ratio"] = _ratio(spread, separation)
@@ -165,13 +170,11 @@ def _class_means(features, labels):
     return classes, sums / np.bincount(inverse)[:, None], inverse
 
 
-def _intra_class_spread(features, labels):
-    _, means, inverse = _class_means(features, labels)
+def _intra_class_spread(features, means, inverse):
     return float(np.linalg.norm(features - means[inverse], axis=1).mean())
 
 
-def _inter_class_separation(features, labels):
-    _, means, _ = _class_means(features, labels)
+def _inter_class_separation(means):
     upper = np.triu_indices(len(means), k=1)  # each unordered pair once
     return float(pairwise_distances(means)[upper].mean())
 
