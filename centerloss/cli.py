@@ -9,7 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-from centerloss.experiment import TrainingConfig
+from centerloss import plots
+from centerloss.data import DataError, load_dataset
+from centerloss.experiment import TrainingConfig, compare, metrics_table
+from centerloss.files import atomic_output
 
 DEFAULTS = TrainingConfig()
 
@@ -69,8 +72,6 @@ def build_parser():
 def main(argv=None):
     """Entry point of ``python -m centerloss`` and the ``centerloss`` script."""
     args = build_parser().parse_args(argv)
-    from centerloss.data import DataError  # after parsing: --help needs no TensorFlow
-
     try:
         return run_demo(args)
     except (DataError, ValueError) as error:
@@ -79,16 +80,12 @@ def main(argv=None):
 
 
 def run_demo(args):
-    # Imported here so that `--help` answers at once, without loading TensorFlow.
+    # Files only, no windows: chosen here, not at import, so that importing
+    # this module leaves a notebook's backend alone.
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from centerloss import plots
-    from centerloss.data import load_dataset
-    from centerloss.experiment import compare, metrics_table
-    from centerloss.files import atomic_output
 
     config = TrainingConfig(
         network=args.network, epochs=args.epochs, batch_size=args.batch_size,
