@@ -12,9 +12,9 @@ import argparse
 import statistics
 import time
 
+import keras
 import numpy as np
 import tensorflow as tf
-import keras
 
 import centerloss
 from centerloss.data import load_embedded
@@ -77,8 +77,10 @@ def main():
 
     speed = training_throughput(args.rounds)
     overhead = speed[0.0] / speed[0.1] - 1
-    print("training throughput, compact CNN, embedded MNIST, batch 64 "
-          f"(median of {args.rounds} epochs)")
+    print(
+        "training throughput, compact CNN, embedded MNIST, batch 64 "
+        f"(median of {args.rounds} epochs)"
+    )
     print(f"  λ = 0   (softmax only):       {speed[0.0]:7.0f} images/s")
     print(f"  λ = 0.1 (softmax + center):   {speed[0.1]:7.0f} images/s")
     print(f"  extra step time with center loss: {overhead * 100:+.1f} %   (goal ≤ 3 %)")

@@ -20,8 +20,11 @@ from pathlib import Path
 
 def run_demo(output, extra):
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "centerloss", "demo", "--quiet", "--output", str(output), *extra],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "centerloss", "demo", "--quiet", "--output", str(output), *extra],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     seconds = time.perf_counter() - start
     report = json.loads((output / "metrics.json").read_text())
     return seconds, {label: run["test_metrics"] for label, run in report["runs"].items()}
@@ -44,8 +47,10 @@ def main():
     print(f"intra/inter ratio with ÷ without: {ratio:.3f}     (goal ≤ 0.5)")
     if len(results) > 1:
         same = all(other == metrics for _, other in results[1:])
-        print(f"same seed, same metrics:       {'yes' if same else 'NO'}   "
-              f"(wall times {', '.join(f'{s:.0f} s' for s, _ in results)})")
+        print(
+            f"same seed, same metrics:       {'yes' if same else 'NO'}   "
+            f"(wall times {', '.join(f'{s:.0f} s' for s, _ in results)})"
+        )
 
 
 if __name__ == "__main__":

@@ -88,16 +88,23 @@ def check_batch(features, labels, centers):
         return features, labels
     asserts = [
         tf.debugging.assert_equal(
-            tf.shape(features)[0], tf.shape(labels)[0],
-            message="features and labels must have the same batch size"),
+            tf.shape(features)[0],
+            tf.shape(labels)[0],
+            message="features and labels must have the same batch size",
+        ),
         tf.debugging.assert_non_negative(
-            labels, message=f"labels must be class ids in [0, {num_classes})"),
+            labels, message=f"labels must be class ids in [0, {num_classes})"
+        ),
         tf.debugging.assert_less(
-            labels, tf.cast(num_classes, tf.int32),
-            message=f"labels must be class ids in [0, {num_classes})"),
+            labels,
+            tf.cast(num_classes, tf.int32),
+            message=f"labels must be class ids in [0, {num_classes})",
+        ),
         tf.debugging.assert_all_finite(
-            features, message="features must be finite (no NaN or inf); "
-            "check the learning rate and the input data"),
+            features,
+            message="features must be finite (no NaN or inf); "
+            "check the learning rate and the input data",
+        ),
     ]
     with tf.control_dependencies(asserts):
         return tf.identity(features), tf.identity(labels)
@@ -111,25 +118,27 @@ def unwrap_variable(centers):
 def batch_is_valid(features, labels, num_classes):
     """Scalar bool tensor: all labels in [0, num_classes) and all features finite."""
     in_range = tf.logical_and(labels >= 0, labels < tf.cast(num_classes, labels.dtype))
-    return tf.logical_and(
-        tf.reduce_all(in_range), tf.reduce_all(tf.math.is_finite(features)))
+    return tf.logical_and(tf.reduce_all(in_range), tf.reduce_all(tf.math.is_finite(features)))
 
 
 def _raise_if_bad_values(features, labels, num_classes):
     if labels.shape[0] != features.shape[0]:
         raise ValueError(
             f"features and labels must have the same batch size; got "
-            f"{features.shape[0]} features and {labels.shape[0]} labels.")
+            f"{features.shape[0]} features and {labels.shape[0]} labels."
+        )
     bad = tf.logical_or(labels < 0, labels >= num_classes)
     if tf.reduce_any(bad):
         raise ValueError(
             f"labels must be class ids in [0, {num_classes}); got "
             f"{tf.boolean_mask(labels, bad).numpy().tolist()[:10]}. Check num_classes "
-            "and that the labels are 0-based.")
+            "and that the labels are 0-based."
+        )
     if not tf.reduce_all(tf.math.is_finite(features)):
         raise ValueError(
             "features must be finite; got NaN or inf. The centers were not changed. "
-            "Check the learning rate and the input data.")
+            "Check the learning rate and the input data."
+        )
 
 
 def _is_real(value):

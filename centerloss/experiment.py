@@ -17,7 +17,7 @@ from centerloss import checks
 from centerloss.metrics import feature_metrics
 from centerloss.model import CenterLossModel
 from centerloss.networks import build_network
-from centerloss.snapshots import Snapshots, SnapshotCallback
+from centerloss.snapshots import SnapshotCallback, Snapshots
 
 
 @dataclass(frozen=True)
@@ -104,25 +104,46 @@ def train(data, config=TrainingConfig(), lambda_=None, verbose=0, callbacks=()):
     """
     lambda_ = config.lambda_ if lambda_ is None else lambda_
     keras.utils.set_random_seed(config.seed)
-    backbone = build_network(config.network, feature_dim=config.feature_dim,
-                             num_classes=len(data.class_names),
-                             input_shape=data.x_train.shape[1:])
+    backbone = build_network(
+        config.network,
+        feature_dim=config.feature_dim,
+        num_classes=len(data.class_names),
+        input_shape=data.x_train.shape[1:],
+    )
     model = CenterLossModel(backbone, lambda_=lambda_, alpha=config.alpha)
     steps = config.epochs * int(np.ceil(len(data.x_train) / config.batch_size))
-    model.compile(optimizer=keras.optimizers.Adam(
-        keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)))
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
+        )
+    )
     recorder = SnapshotCallback(
-        data.x_train, data.y_train, data.x_test, data.y_test,
-        n_train=config.snapshot_size, n_test=config.snapshot_size,
-        seed=config.seed, class_names=list(data.class_names))
+        data.x_train,
+        data.y_train,
+        data.x_test,
+        data.y_test,
+        n_train=config.snapshot_size,
+        n_test=config.snapshot_size,
+        seed=config.seed,
+        class_names=list(data.class_names),
+    )
     history = model.fit(
-        data.x_train, data.y_train, batch_size=config.batch_size, epochs=config.epochs,
-        validation_data=(data.x_test, data.y_test), callbacks=[recorder, *callbacks],
-        verbose=verbose)
+        data.x_train,
+        data.y_train,
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        validation_data=(data.x_test, data.y_test),
+        callbacks=[recorder, *callbacks],
+        verbose=verbose,
+    )
     logits, features = model.predict(data.x_test, batch_size=500, verbose=0)
-    metrics = feature_metrics(features, data.y_test,
-                              centers=keras.ops.convert_to_numpy(model.centers), logits=logits,
-                              random_state=config.seed)
+    metrics = feature_metrics(
+        features,
+        data.y_test,
+        centers=keras.ops.convert_to_numpy(model.centers),
+        logits=logits,
+        random_state=config.seed,
+    )
     return Run(lambda_, model, history.history, recorder.snapshots, metrics)
 
 
@@ -156,7 +177,7 @@ def metrics_table(runs):
     lines.append("-" * len(lines[0]))
     for key, name in METRIC_COLUMNS.items():
         values = [runs[label].metrics[key] for label in labels]
-        lines.append(name.ljust(width) + " | "
-                     + " | ".join(f"{value:.4f}".rjust(column) for value in values))
+        lines.append(
+            name.ljust(width) + " | " + " | ".join(f"{value:.4f}".rjust(column) for value in values)
+        )
     return "\n".join(lines)
-

@@ -25,8 +25,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sklearn.metrics import (accuracy_score, pairwise_distances, pairwise_distances_argmin,
-                             roc_auc_score, silhouette_score)
+from sklearn.metrics import (
+    accuracy_score,
+    pairwise_distances,
+    pairwise_distances_argmin,
+    roc_auc_score,
+    silhouette_score,
+)
 
 
 def class_means(features, labels) -> tuple[np.ndarray, np.ndarray]:
@@ -113,9 +118,14 @@ def spread_ratio(features, labels) -> float:
     return _ratio(_intra_class_spread(features, means, inverse), _inter_class_separation(means))
 
 
-def feature_metrics(features, labels, centers=None, logits=None,
-                    silhouette_sample_size: int | None = 2000,
-                    random_state: int = 0) -> dict[str, float]:
+def feature_metrics(
+    features,
+    labels,
+    centers=None,
+    logits=None,
+    silhouette_sample_size: int | None = 2000,
+    random_state: int = 0,
+) -> dict[str, float]:
     """All feature-quality numbers for one set of features, as plain floats.
 
     Args:
@@ -142,7 +152,8 @@ def feature_metrics(features, labels, centers=None, logits=None,
         results["accuracy"] = float(accuracy_score(labels, logits.argmax(axis=1)))
     if centers is not None:
         results["nearest_center_accuracy"] = nearest_center_accuracy_score(
-            features, labels, centers)
+            features, labels, centers
+        )
     _, means, inverse = _class_means(features, labels)
     spread = _intra_class_spread(features, means, inverse)
     separation = _inter_class_separation(means)
@@ -151,16 +162,21 @@ def feature_metrics(features, labels, centers=None, logits=None,
     results["spread_ratio"] = _ratio(spread, separation)
     # sample_size only when it subsamples: sklearn's check rejects labels with
     # as many classes as samples, and a full-size "sample" would only reshuffle.
-    subsample = (silhouette_sample_size if silhouette_sample_size is not None
-                 and len(labels) > silhouette_sample_size else None)
-    results["silhouette"] = float(silhouette_score(
-        features, labels, sample_size=subsample, random_state=random_state))
+    subsample = (
+        silhouette_sample_size
+        if silhouette_sample_size is not None and len(labels) > silhouette_sample_size
+        else None
+    )
+    results["silhouette"] = float(
+        silhouette_score(features, labels, sample_size=subsample, random_state=random_state)
+    )
     return results
 
 
 # --------------------------------------------------------------------------
 # Computation on validated arrays
 # --------------------------------------------------------------------------
+
 
 def _class_means(features, labels):
     """(classes [K], means [K, d], inverse [N]) where classes[inverse] == labels."""
@@ -187,31 +203,34 @@ def _ratio(spread, separation):
 # Input validation: each error names the argument, the expectation and the value
 # --------------------------------------------------------------------------
 
+
 def _check_features_labels(features, labels):
     """Return features as float64 [N, d] and labels as an int array [N]."""
     features = np.asarray(features, dtype=np.float64)
     labels = np.asarray(labels)
     if features.ndim != 2:
         raise ValueError(
-            f"features must be a 2-D array [N, d] (one row per sample); "
-            f"got shape {features.shape}.")
+            f"features must be a 2-D array [N, d] (one row per sample); got shape {features.shape}."
+        )
     if labels.ndim != 1:
         raise ValueError(
             f"labels must be a 1-D array [N] of class ids; got shape {labels.shape}. "
-            "Pass integer class ids, not one-hot rows (use labels.ravel() for [N, 1]).")
+            "Pass integer class ids, not one-hot rows (use labels.ravel() for [N, 1])."
+        )
     if not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"labels must be integer class ids; got dtype {labels.dtype}.")
     if len(labels) != len(features):
         raise ValueError(
             f"features and labels must have the same length N; got {len(features)} "
-            f"features and {len(labels)} labels.")
+            f"features and {len(labels)} labels."
+        )
     if not np.isfinite(features).all():
-        raise ValueError(
-            "features must be finite; got NaN or inf (did training diverge?).")
+        raise ValueError("features must be finite; got NaN or inf (did training diverge?).")
     num_classes = len(np.unique(labels))
     if num_classes < 2:
         raise ValueError(
-            f"labels must contain at least 2 classes to compare classes; got {num_classes}.")
+            f"labels must contain at least 2 classes to compare classes; got {num_classes}."
+        )
     return features, labels
 
 
@@ -221,11 +240,13 @@ def _check_centers(centers, features, labels):
     if centers.ndim != 2 or centers.shape[1] != features.shape[1]:
         raise ValueError(
             f"centers must be a 2-D array [C, d] with d={features.shape[1]} like the "
-            f"features; got shape {centers.shape}.")
+            f"features; got shape {centers.shape}."
+        )
     if labels.min() < 0 or labels.max() >= len(centers):
         raise ValueError(
             f"labels must be class ids in [0, {len(centers)}) to index centers of shape "
-            f"{centers.shape}; got labels from {labels.min()} to {labels.max()}.")
+            f"{centers.shape}; got labels from {labels.min()} to {labels.max()}."
+        )
     return centers
 
 
@@ -235,7 +256,8 @@ def _check_logits(logits, labels):
     if logits.ndim != 2 or len(logits) != len(labels):
         raise ValueError(
             f"logits must be a 2-D array [N, C] with N={len(labels)} like the labels; "
-            f"got shape {logits.shape}.")
+            f"got shape {logits.shape}."
+        )
     return logits
 
 
@@ -257,8 +279,9 @@ def _check_logits(logits, labels):
 # do; a zero feature vector has similarity 0 with everything.
 
 
-def verification_pairs(features, labels, n_pairs: int | None = 3000,
-                       random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def verification_pairs(
+    features, labels, n_pairs: int | None = 3000, random_state: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Same-class and different-class pairs of samples, scored by cosine similarity.
 
     Args:
@@ -298,7 +321,8 @@ def verification_pairs(features, labels, n_pairs: int | None = 3000,
         if count.max() < 2:
             raise ValueError(
                 "labels must have at least one class with 2 or more samples to form "
-                "same-class pairs; every class has a single sample.")
+                "same-class pairs; every class has a single sample."
+            )
         # Same-class: a sample of a class with >= 2 members, then one of the others.
         anchors = rng.choice(np.flatnonzero(count[inverse] >= 2), size=n_pairs)
         c = inverse[anchors]
@@ -317,8 +341,9 @@ def verification_pairs(features, labels, n_pairs: int | None = 3000,
     return same.astype(np.int64), np.clip(scores, -1.0, 1.0)
 
 
-def verification_roc_auc_score(features, labels, n_pairs: int | None = 3000,
-                               random_state: int = 0) -> float:
+def verification_roc_auc_score(
+    features, labels, n_pairs: int | None = 3000, random_state: int = 0
+) -> float:
     """ROC AUC of telling same-class from different-class pairs by cosine similarity.
 
     The open-set test of the paper's face experiments (LFW, YTF): no
@@ -338,8 +363,9 @@ def verification_roc_auc_score(features, labels, n_pairs: int | None = 3000,
       same-class pair is more similar than a random different-class pair
       (ties count half). 0.5 is chance, 1.0 perfect.
     """
-    y_true, y_score = verification_pairs(features, labels, n_pairs=n_pairs,
-                                         random_state=random_state)
+    y_true, y_score = verification_pairs(
+        features, labels, n_pairs=n_pairs, random_state=random_state
+    )
     return float(roc_auc_score(y_true, y_score))
 
 
@@ -362,8 +388,8 @@ def retrieval_precision_at_k(features, labels, k: int = 5) -> float:
     _check_positive_int(k, "k")
     if k > len(labels) - 1:
         raise ValueError(
-            f"k must be at most N - 1 = {len(labels) - 1} (each query excludes itself); "
-            f"got k={k}.")
+            f"k must be at most N - 1 = {len(labels) - 1} (each query excludes itself); got k={k}."
+        )
     unit = _unit_rows(features)
     hits = 0
     for begin in range(0, len(labels), _QUERY_CHUNK):  # bounded memory for large N
@@ -385,6 +411,5 @@ def _unit_rows(features):
 
 
 def _check_positive_int(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
-            or value < 1:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}.")

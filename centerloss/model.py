@@ -32,8 +32,9 @@ class CenterLossModel(keras.Model):
     ``model.compile(optimizer="adam")``.
     """
 
-    def __init__(self, backbone, lambda_=0.0, alpha=0.5, num_classes=None,
-                 feature_dim=None, **kwargs):
+    def __init__(
+        self, backbone, lambda_=0.0, alpha=0.5, num_classes=None, feature_dim=None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.backbone = backbone
         self.lambda_ = checks.check_lambda(lambda_)
@@ -42,13 +43,18 @@ class CenterLossModel(keras.Model):
         # "only_first_replica": every replica computes the same update from the
         # all-gathered batch (see _update_centers), so one copy's value is the truth.
         self.centers = self.add_weight(
-            shape=(self.num_classes, self.feature_dim), initializer="zeros",
-            trainable=False, autocast=False, aggregation="only_first_replica",
-            name="centers")
+            shape=(self.num_classes, self.feature_dim),
+            initializer="zeros",
+            trainable=False,
+            autocast=False,
+            aggregation="only_first_replica",
+            name="centers",
+        )
         # All weights exist once a functional backbone does: nothing is left to build.
         self.built = backbone.built
-        self._trackers = {name: keras.metrics.Mean(name=name)
-                          for name in ("loss", "softmax_loss", "center_loss")}
+        self._trackers = {
+            name: keras.metrics.Mean(name=name) for name in ("loss", "softmax_loss", "center_loss")
+        }
         self._accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
 
     def call(self, inputs, training=None):
@@ -82,8 +88,11 @@ class CenterLossModel(keras.Model):
         features, labels = checks.check_batch(features, labels, self.centers.value)
         # L_S, eq. (1), batch mean. Plain TF rather than a keras.losses object,
         # which would also divide by the replica count behind our back.
-        softmax = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=labels, logits=tf.cast(logits, tf.float32)))
+        softmax = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=labels, logits=tf.cast(logits, tf.float32)
+            )
+        )
         centered = center_loss(features, labels, self.centers)  # L_C, eq. (2), batch mean
         joint = softmax + self.lambda_ * centered  # eq. (4)
         return {"loss": joint, "softmax_loss": softmax, "center_loss": centered}
@@ -126,13 +135,15 @@ def _output_widths(backbone, num_classes, feature_dim):
         if len(outputs) != 2:
             raise ValueError(
                 f"backbone must have two outputs, (logits, features); it has {len(outputs)}. "
-                "Return the bottleneck features as a second output.")
+                "Return the bottleneck features as a second output."
+            )
         num_classes = num_classes or outputs[0].shape[-1]
         feature_dim = feature_dim or outputs[1].shape[-1]
     if not num_classes or not feature_dim:
         raise ValueError(
             "num_classes and feature_dim are needed for a backbone without symbolic "
-            "outputs (a subclassed model); pass them, e.g. num_classes=10, feature_dim=2.")
+            "outputs (a subclassed model); pass them, e.g. num_classes=10, feature_dim=2."
+        )
     return int(num_classes), int(feature_dim)
 
 
@@ -143,5 +154,6 @@ def _unpack(data):
     if sample_weight is not None:
         raise ValueError(
             "CenterLossModel does not take sample_weight or class_weight: center loss "
-            "(eq. 2) weighs every sample equally. Resample the data instead.")
+            "(eq. 2) weighs every sample equally. Resample the data instead."
+        )
     return x, labels

@@ -20,6 +20,7 @@ def lenet_plus_plus(feature_dim=2, num_classes=10, input_shape=(28, 28, 1), name
     Returns:
       Functional ``keras.Model``: images [m, 28, 28, 1] → (logits [m, C], features [m, d]).
     """
+
     def convs(x, filters):
         for _ in range(2):
             x = layers.Conv2D(filters, 5, padding="same")(x)
@@ -73,5 +74,4 @@ def build_network(name="compact", feature_dim=2, num_classes=10, input_shape=(28
     """Build one of ``NETWORKS`` by name ("compact" or "lenet++")."""
     if name not in NETWORKS:
         raise ValueError(f"network must be one of {sorted(NETWORKS)}; got {name!r}.")
-    return NETWORKS[name](feature_dim=feature_dim, num_classes=num_classes,
-                          input_shape=input_shape)
+    return NETWORKS[name](feature_dim=feature_dim, num_classes=num_classes, input_shape=input_shape)

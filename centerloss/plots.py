@@ -36,8 +36,7 @@ _POINT_SIZE = 6  # points²: small, so a thousand points per class stay legible
 _POINT_ALPHA = 0.5  # overlapping classes stay visible through each other
 # Centers: big and black-edged to stand out, but with see-through faces,
 # because a well-trained class cluster is smaller than the marker itself.
-_CENTER_STYLE = dict(marker=CENTER_MARKER, s=180, edgecolors="black", linewidths=1.5,
-                     zorder=3)
+_CENTER_STYLE = dict(marker=CENTER_MARKER, s=180, edgecolors="black", linewidths=1.5, zorder=3)
 _CENTER_FACE_ALPHA = 0.6
 _PANEL_INCHES = 3.6
 _GRID_EPOCHS = 8  # default number of panels of plot_epoch_grid
@@ -48,8 +47,16 @@ def class_color(class_id: int) -> tuple[float, float, float, float]:
     return matplotlib.colormaps["tab10"](int(class_id) % 10)
 
 
-def plot_features(features, labels, centers=None, ax=None, title=None, class_names=None,
-                  max_points=None, lims=None):
+def plot_features(
+    features,
+    labels,
+    centers=None,
+    ax=None,
+    title=None,
+    class_names=None,
+    max_points=None,
+    lims=None,
+):
     """Scatter 2-D features coloured by class, with the class centers marked.
 
     Args:
@@ -74,15 +81,24 @@ def plot_features(features, labels, centers=None, ax=None, title=None, class_nam
         keep = np.sort(np.random.default_rng(0).choice(len(labels), max_points, replace=False))
         features, labels = features[keep], labels[keep]
     fig, ax = _figure_and_axes(ax)
-    _draw_features(ax, features, labels, centers, class_names, lims,
-                   title or "Deep features by class")
-    ax.legend(handles=_legend_handles(np.unique(labels), class_names, centers is not None),
-              loc="center left", bbox_to_anchor=(1.02, 0.5), title="class")
+    _draw_features(
+        ax, features, labels, centers, class_names, lims, title or "Deep features by class"
+    )
+    ax.legend(
+        handles=_legend_handles(np.unique(labels), class_names, centers is not None),
+        loc="center left",
+        bbox_to_anchor=(1.02, 0.5),
+        title="class",
+    )
     return fig
 
 
-def plot_comparison(runs, suptitle="The same images' features after different training",
-                    class_names=None, share_axes=True):
+def plot_comparison(
+    runs,
+    suptitle="The same images' features after different training",
+    class_names=None,
+    share_axes=True,
+):
     """Side-by-side feature scatters of several runs, on shared axis scales.
 
     Args:
@@ -100,11 +116,23 @@ def plot_comparison(runs, suptitle="The same images' features after different tr
         raise ValueError("runs must map at least one panel title to (features, labels, centers).")
     lims = None
     if share_axes:
-        lims = feature_limits([array for features, _, centers in runs.values()
-                               for array in (features, centers) if array is not None])
+        lims = feature_limits(
+            [
+                array
+                for features, _, centers in runs.values()
+                for array in (features, centers)
+                if array is not None
+            ]
+        )
     fig, axes = plt.subplots(
-        1, len(runs), sharex=share_axes, sharey=share_axes, squeeze=False,
-        figsize=(_PANEL_INCHES * len(runs) + 1.5, _PANEL_INCHES + 0.6), layout="constrained")
+        1,
+        len(runs),
+        sharex=share_axes,
+        sharey=share_axes,
+        squeeze=False,
+        figsize=(_PANEL_INCHES * len(runs) + 1.5, _PANEL_INCHES + 0.6),
+        layout="constrained",
+    )
     for ax, (name, (features, labels, centers)) in zip(axes[0], runs.items()):
         _draw_features(ax, features, labels, centers, class_names, lims, name)
     all_labels = np.concatenate([np.asarray(labels) for _, labels, _ in runs.values()])
@@ -152,20 +180,34 @@ def plot_center_trajectories(snapshots: Snapshots, ax=None, class_names=None):
     names = class_names or snapshots.class_names
     colors = [class_color(class_id) for class_id in range(paths.shape[1])]
     fig, ax = _figure_and_axes(ax)
-    lines = [ax.plot(paths[:, class_id, 0], paths[:, class_id, 1], color=color,
-                     label=_class_name(class_id, names))[0]
-             for class_id, color in enumerate(colors)]
-    ax.scatter(paths[0, :, 0], paths[0, :, 1], marker="o", s=60, c=colors,
-               edgecolors="black", zorder=3)
-    ax.scatter(paths[-1, :, 0], paths[-1, :, 1], facecolors=_center_faces(len(colors)),
-               **_CENTER_STYLE)
+    lines = [
+        ax.plot(
+            paths[:, class_id, 0],
+            paths[:, class_id, 1],
+            color=color,
+            label=_class_name(class_id, names),
+        )[0]
+        for class_id, color in enumerate(colors)
+    ]
+    ax.scatter(
+        paths[0, :, 0], paths[0, :, 1], marker="o", s=60, c=colors, edgecolors="black", zorder=3
+    )
+    ax.scatter(
+        paths[-1, :, 0], paths[-1, :, 1], facecolors=_center_faces(len(colors)), **_CENTER_STYLE
+    )
     first, last = snapshots.epochs[0], snapshots.epochs[-1]
-    markers = [_marker_handle("o", f"start (epoch {first})", markersize=8),
-               _marker_handle(CENTER_MARKER, f"end (epoch {last})")]
-    ax.legend(handles=lines + markers, loc="center left", bbox_to_anchor=(1.02, 0.5),
-              title="class center")
-    ax.set(title=f"Class centers moving, epochs {first} to {last}",
-           xlabel="feature 1", ylabel="feature 2")
+    markers = [
+        _marker_handle("o", f"start (epoch {first})", markersize=8),
+        _marker_handle(CENTER_MARKER, f"end (epoch {last})"),
+    ]
+    ax.legend(
+        handles=lines + markers, loc="center left", bbox_to_anchor=(1.02, 0.5), title="class center"
+    )
+    ax.set(
+        title=f"Class centers moving, epochs {first} to {last}",
+        xlabel="feature 1",
+        ylabel="feature 2",
+    )
     return fig
 
 
@@ -190,13 +232,26 @@ def plot_epoch_grid(snapshots: Snapshots, epochs=None, split="test", ncols=4, cl
     ncols = min(ncols, len(positions))
     nrows = math.ceil(len(positions) / ncols)
     fig, axes = plt.subplots(
-        nrows, ncols, sharex=True, sharey=True, squeeze=False, layout="constrained",
-        figsize=(_PANEL_INCHES * 0.8 * ncols + 1.5, _PANEL_INCHES * 0.8 * nrows + 0.6))
+        nrows,
+        ncols,
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+        figsize=(_PANEL_INCHES * 0.8 * ncols + 1.5, _PANEL_INCHES * 0.8 * nrows + 0.6),
+    )
     for ax, position in zip(axes.flat, positions):
-        _draw_features(ax, features[position], labels, snapshots.centers[position], names,
-                       lims, f"epoch {snapshots.epochs[position]}")
+        _draw_features(
+            ax,
+            features[position],
+            labels,
+            snapshots.centers[position],
+            names,
+            lims,
+            f"epoch {snapshots.epochs[position]}",
+        )
         ax.label_outer()  # shared scales: tick labels on the outer panels suffice
-    for unused in axes.flat[len(positions):]:
+    for unused in axes.flat[len(positions) :]:
         unused.remove()
     _figure_legend(fig, np.unique(labels), names, with_centers=True)
     fig.suptitle(f"{split.capitalize()} features during training")
@@ -225,14 +280,20 @@ def animate_features(snapshots: Snapshots, split="test", interval=300, class_nam
     features, labels = snapshots.split(split)
     names = class_names or snapshots.class_names
     lims = feature_limits([features, snapshots.centers])
-    fig, ax = plt.subplots(figsize=(_PANEL_INCHES + 2, _PANEL_INCHES + 0.6),
-                           layout="constrained")
+    fig, ax = plt.subplots(figsize=(_PANEL_INCHES + 2, _PANEL_INCHES + 0.6), layout="constrained")
     _figure_legend(fig, np.unique(labels), names, with_centers=True)
 
     def draw_frame(position):
         ax.clear()  # redraw with the shared helper rather than keep a second drawing path
-        _draw_features(ax, features[position], labels, snapshots.centers[position], names,
-                       lims, f"{split.capitalize()} features, epoch {snapshots.epochs[position]}")
+        _draw_features(
+            ax,
+            features[position],
+            labels,
+            snapshots.centers[position],
+            names,
+            lims,
+            f"{split.capitalize()} features, epoch {snapshots.epochs[position]}",
+        )
 
     animation = FuncAnimation(fig, draw_frame, frames=len(snapshots), interval=interval)
     plt.close(fig)
@@ -275,7 +336,8 @@ def plot_metric_curves(xs, metrics, xlabel, title, ax=None, ylabel=None):
     for name, values in metrics.items():
         if len(values) != len(xs):
             raise ValueError(
-                f"metrics[{name!r}] must have one value per x ({len(xs)}); got {len(values)}.")
+                f"metrics[{name!r}] must have one value per x ({len(xs)}); got {len(values)}."
+            )
         ax.plot(xs, values, marker="o", label=name)
     if ylabel is None:
         ylabel = next(iter(metrics)) if len(metrics) == 1 else "value"
@@ -300,9 +362,15 @@ def plot_history(history, keys=("softmax_loss", "center_loss", "accuracy")):
     missing = [key for key in keys if key not in history]
     if missing:
         raise ValueError(
-            f"history has no {missing}; it has {sorted(history)}. Pick keys from those.")
-    fig, axes = plt.subplots(1, len(keys), squeeze=False, layout="constrained",
-                             figsize=(_PANEL_INCHES * len(keys), _PANEL_INCHES))
+            f"history has no {missing}; it has {sorted(history)}. Pick keys from those."
+        )
+    fig, axes = plt.subplots(
+        1,
+        len(keys),
+        squeeze=False,
+        layout="constrained",
+        figsize=(_PANEL_INCHES * len(keys), _PANEL_INCHES),
+    )
     for ax, key in zip(axes[0], keys):
         curves = {"train": history[key]}
         if f"val_{key}" in history:
@@ -318,6 +386,7 @@ def plot_history(history, keys=("softmax_loss", "center_loss", "accuracy")):
 # Shared drawing helpers
 # --------------------------------------------------------------------------
 
+
 def _draw_features(ax, features, labels, centers, class_names, lims, title):
     """Scatter features [N, 2] with one collection per class, then centers [C, 2] as one."""
     features = _as_points(features, "features")
@@ -325,17 +394,29 @@ def _draw_features(ax, features, labels, centers, class_names, lims, title):
     if labels.shape != features.shape[:1]:
         raise ValueError(
             f"labels must have shape [N] = ({len(features)},) like the features; "
-            f"got shape {labels.shape}.")
+            f"got shape {labels.shape}."
+        )
     for class_id in np.unique(labels):
         points = features[labels == class_id]
-        ax.scatter(points[:, 0], points[:, 1], s=_POINT_SIZE, alpha=_POINT_ALPHA,
-                   color=class_color(class_id), linewidths=0,
-                   label=_class_name(class_id, class_names))
+        ax.scatter(
+            points[:, 0],
+            points[:, 1],
+            s=_POINT_SIZE,
+            alpha=_POINT_ALPHA,
+            color=class_color(class_id),
+            linewidths=0,
+            label=_class_name(class_id, class_names),
+        )
     if centers is not None:
         centers = _as_points(centers, "centers")
         # Drawn last and on top, so no point hides a center.
-        ax.scatter(centers[:, 0], centers[:, 1], facecolors=_center_faces(len(centers)),
-                   label="class centers", **_CENTER_STYLE)
+        ax.scatter(
+            centers[:, 0],
+            centers[:, 1],
+            facecolors=_center_faces(len(centers)),
+            label="class centers",
+            **_CENTER_STYLE,
+        )
     if lims is not None:
         ax.set(xlim=lims[0], ylim=lims[1])
     ax.set(xlabel="feature 1", ylabel="feature 2", title=title)
@@ -348,9 +429,18 @@ def _center_faces(num_classes):
 
 def _legend_handles(class_ids, class_names, with_centers):
     """Legend entries: one dot per class (bigger than the points) and the center marker."""
-    handles = [Line2D([], [], linestyle="none", marker="o", markersize=7,
-                      color=class_color(class_id), label=_class_name(class_id, class_names))
-               for class_id in class_ids]
+    handles = [
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markersize=7,
+            color=class_color(class_id),
+            label=_class_name(class_id, class_names),
+        )
+        for class_id in class_ids
+    ]
     if with_centers:
         handles.append(_marker_handle(CENTER_MARKER, "class center"))
     return handles
@@ -358,19 +448,29 @@ def _legend_handles(class_ids, class_names, with_centers):
 
 def _marker_handle(marker, label, markersize=12):
     """A grey, black-edged legend entry for a marker drawn in every class's colour."""
-    return Line2D([], [], linestyle="none", marker=marker, markersize=markersize,
-                  markerfacecolor="lightgrey", markeredgecolor="black", label=label)
+    return Line2D(
+        [],
+        [],
+        linestyle="none",
+        marker=marker,
+        markersize=markersize,
+        markerfacecolor="lightgrey",
+        markeredgecolor="black",
+        label=label,
+    )
 
 
 def _figure_legend(fig, class_ids, class_names, with_centers):
-    fig.legend(handles=_legend_handles(class_ids, class_names, with_centers),
-               loc="outside right center", title="class")
+    fig.legend(
+        handles=_legend_handles(class_ids, class_names, with_centers),
+        loc="outside right center",
+        title="class",
+    )
 
 
 def _figure_and_axes(ax):
     if ax is None:
-        fig, ax = plt.subplots(figsize=(_PANEL_INCHES + 1.8, _PANEL_INCHES),
-                               layout="constrained")
+        fig, ax = plt.subplots(figsize=(_PANEL_INCHES + 1.8, _PANEL_INCHES), layout="constrained")
     return ax.figure, ax
 
 
@@ -385,7 +485,8 @@ def _as_points(array, name):
         raise ValueError(
             f"{name} must be 2-D points, shape [..., 2]; got shape {array.shape}. "
             "These figures draw a width-2 bottleneck directly; for wider features, "
-            "project to 2-D first (e.g. sklearn.manifold.TSNE) and plot the projection.")
+            "project to 2-D first (e.g. sklearn.manifold.TSNE) and plot the projection."
+        )
     return array
 
 
@@ -410,5 +511,6 @@ def _epoch_positions(snapshots, epochs):
     if unknown:
         raise ValueError(
             f"epochs {unknown} were not recorded; recorded epochs are "
-            f"{recorded[0]} to {recorded[-1]}.")
+            f"{recorded[0]} to {recorded[-1]}."
+        )
     return np.array([recorded.index(epoch) for epoch in epochs])

@@ -26,8 +26,14 @@ from centerloss.files import atomic_output, with_suffix
 from centerloss.metrics import feature_metrics
 
 SPLITS = ("train", "test")
-_ARRAY_FIELDS = ("epochs", "train_features", "train_labels",
-                 "test_features", "test_labels", "centers")
+_ARRAY_FIELDS = (
+    "epochs",
+    "train_features",
+    "train_labels",
+    "test_features",
+    "test_labels",
+    "centers",
+)
 _JSON_FIELDS = ("history", "class_names")
 
 
@@ -77,8 +83,10 @@ class Snapshots:
           not recorded; see ``history`` for it).
         """
         features, labels = self.split(split)
-        return [feature_metrics(epoch_features, labels, centers=epoch_centers)
-                for epoch_features, epoch_centers in zip(features, self.centers)]
+        return [
+            feature_metrics(epoch_features, labels, centers=epoch_centers)
+            for epoch_features, epoch_centers in zip(features, self.centers)
+        ]
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write all fields to one ``.npz`` file, atomically.
@@ -128,9 +136,18 @@ class SnapshotCallback(keras.callbacks.Callback):
     After training, :attr:`snapshots` holds the record.
     """
 
-    def __init__(self, x_train, y_train, x_test, y_test, n_train: int = 1000,
-                 n_test: int = 1000, seed: int = 0, class_names=None,
-                 batch_size: int = 500):
+    def __init__(
+        self,
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        n_train: int = 1000,
+        n_test: int = 1000,
+        seed: int = 0,
+        class_names=None,
+        batch_size: int = 500,
+    ):
         super().__init__()
         given = {"train": (x_train, y_train, n_train), "test": (x_test, y_test, n_test)}
         # Independent streams: the test subset does not change with n_train.
@@ -138,7 +155,8 @@ class SnapshotCallback(keras.callbacks.Callback):
         self.indices, self._x, self._labels = {}, {}, {}
         for split, (x, y, n) in given.items():
             self.indices[split], self._x[split], self._labels[split] = _draw_subset(
-                rngs[split], x, y, n, split)
+                rngs[split], x, y, n, split
+            )
         self.class_names = None if class_names is None else [str(name) for name in class_names]
         self.batch_size = batch_size
         self._features = {split: [] for split in SPLITS}
@@ -175,8 +193,7 @@ class SnapshotCallback(keras.callbacks.Callback):
 
     def _record(self):
         for split in SPLITS:
-            _, features = self.model.predict(
-                self._x[split], batch_size=self.batch_size, verbose=0)
+            _, features = self.model.predict(self._x[split], batch_size=self.batch_size, verbose=0)
             self._features[split].append(np.asarray(features, dtype=np.float32))
         self._centers.append(_model_centers(self.model))
 
@@ -200,11 +217,13 @@ def _draw_subset(rng, x, y, n, split):
     if y.ndim != 1 or len(y) != len(x):
         raise ValueError(
             f"y_{split} must be integer class ids of shape [N] with N={len(x)} like "
-            f"x_{split}; got shape {y.shape}.")
+            f"x_{split}; got shape {y.shape}."
+        )
     if n < 1:
         raise ValueError(f"n_{split} must be >= 1; got {n}.")
-    indices = np.arange(len(x)) if n >= len(x) else np.sort(
-        rng.choice(len(x), size=n, replace=False))
+    indices = (
+        np.arange(len(x)) if n >= len(x) else np.sort(rng.choice(len(x), size=n, replace=False))
+    )
     return indices, x[indices], y[indices].astype(np.int32)
 
 
@@ -213,5 +232,6 @@ def _model_centers(model):
     if centers is None:
         raise AttributeError(
             "SnapshotCallback records model.centers, but this model has none; "
-            "train a centerloss.CenterLossModel (lambda_=0 for softmax alone).")
+            "train a centerloss.CenterLossModel (lambda_=0 for softmax alone)."
+        )
     return keras.ops.convert_to_numpy(centers).astype(np.float32)

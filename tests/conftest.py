@@ -13,4 +13,5 @@ matplotlib.use("Agg")
 # happen before TensorFlow initialises its devices, i.e. before any test runs.
 tf.config.set_logical_device_configuration(
     tf.config.list_physical_devices("CPU")[0],
-    [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
+    [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
+)

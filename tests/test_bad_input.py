@@ -14,13 +14,43 @@ GOOD_Y = np.array([0, 1, 1, 2, 3], np.int32)
 
 BAD_BATCHES = {
     # name: (features, labels, error type, words the message must contain)
-    "label too large": (GOOD_X, np.array([0, 1, 4, 2, 3], np.int32), ValueError, ["labels", "[0, 4)", "4"]),
-    "negative label": (GOOD_X, np.array([0, -1, 1, 2, 3], np.int32), ValueError, ["labels", "[0, 4)"]),
-    "float labels": (GOOD_X, GOOD_Y.astype(np.float32), TypeError, ["labels", "integer", "float32"]),
-    "rank-3 features": (np.ones((5, 3, 1), np.float32), GOOD_Y, ValueError, ["features", "rank 2", "(5, 3, 1)"]),
-    "batch sizes differ": (np.ones((4, 3), np.float32), GOOD_Y, ValueError, ["same batch size", "4", "5"]),
+    "label too large": (
+        GOOD_X,
+        np.array([0, 1, 4, 2, 3], np.int32),
+        ValueError,
+        ["labels", "[0, 4)", "4"],
+    ),
+    "negative label": (
+        GOOD_X,
+        np.array([0, -1, 1, 2, 3], np.int32),
+        ValueError,
+        ["labels", "[0, 4)"],
+    ),
+    "float labels": (
+        GOOD_X,
+        GOOD_Y.astype(np.float32),
+        TypeError,
+        ["labels", "integer", "float32"],
+    ),
+    "rank-3 features": (
+        np.ones((5, 3, 1), np.float32),
+        GOOD_Y,
+        ValueError,
+        ["features", "rank 2", "(5, 3, 1)"],
+    ),
+    "batch sizes differ": (
+        np.ones((4, 3), np.float32),
+        GOOD_Y,
+        ValueError,
+        ["same batch size", "4", "5"],
+    ),
     "width differs": (np.ones((5, 2), np.float32), GOOD_Y, ValueError, ["width", "2", "3"]),
-    "NaN features": (np.where(np.eye(5, 3) > 0, np.nan, 1.0).astype(np.float32), GOOD_Y, ValueError, ["finite"]),
+    "NaN features": (
+        np.where(np.eye(5, 3) > 0, np.nan, 1.0).astype(np.float32),
+        GOOD_Y,
+        ValueError,
+        ["finite"],
+    ),
     "inf features": (np.full((5, 3), np.inf, np.float32), GOOD_Y, ValueError, ["finite"]),
     "integer features": (np.ones((5, 3), np.int32), GOOD_Y, TypeError, ["features", "float"]),
 }
@@ -39,7 +69,13 @@ def test_eager_errors_name_the_problem_and_leave_centers_unchanged(case):
     np.testing.assert_array_equal(variable.numpy(), CENTERS)
 
 
-STATIC_CASES = ["float labels", "rank-3 features", "width differs", "batch sizes differ", "integer features"]
+STATIC_CASES = [
+    "float labels",
+    "rank-3 features",
+    "width differs",
+    "batch sizes differ",
+    "integer features",
+]
 
 
 @pytest.mark.parametrize("case", STATIC_CASES)
@@ -48,8 +84,9 @@ def test_static_shape_problems_fail_when_the_graph_is_built(case):
     variable = tf.Variable(CENTERS)
     step = tf.function(lambda x, y: centerloss.update_centers(variable, x, y, 0.5).read_value())
     with pytest.raises(error) as info:
-        step.get_concrete_function(tf.TensorSpec(features.shape, features.dtype),
-                                   tf.TensorSpec(labels.shape, labels.dtype))
+        step.get_concrete_function(
+            tf.TensorSpec(features.shape, features.dtype), tf.TensorSpec(labels.shape, labels.dtype)
+        )
     assert words[0] in str(info.value)
 
 
@@ -71,8 +108,9 @@ def test_graph_mode_raises_at_run_time_and_leaves_centers_unchanged(case):
 def test_xla_drops_asserts_but_still_leaves_centers_unchanged(case):
     features, labels, _, _ = BAD_BATCHES[case]
     variable = tf.Variable(CENTERS)
-    step = tf.function(lambda x, y: centerloss.update_centers(variable, x, y, 0.5).read_value(),
-                       jit_compile=True)
+    step = tf.function(
+        lambda x, y: centerloss.update_centers(variable, x, y, 0.5).read_value(), jit_compile=True
+    )
     step(features, labels)
     np.testing.assert_array_equal(variable.numpy(), CENTERS)
     step(GOOD_X, GOOD_Y)  # and a good batch after it still updates
@@ -110,10 +148,13 @@ def test_model_rejects_backbone_without_two_outputs():
         CenterLossModel(keras.Model(inputs, keras.layers.Dense(4)(inputs)))
 
 
-@pytest.mark.parametrize("case, labels", [
-    ("label too large", np.array([0, 1, 9, 2, 3] * 4, np.int32)),
-    ("NaN input", np.array([0, 1, 2, 2, 3] * 4, np.int32)),
-])
+@pytest.mark.parametrize(
+    "case, labels",
+    [
+        ("label too large", np.array([0, 1, 9, 2, 3] * 4, np.int32)),
+        ("NaN input", np.array([0, 1, 2, 2, 3] * 4, np.int32)),
+    ],
+)
 def test_fit_on_a_bad_batch_raises_and_changes_nothing(case, labels):
     model = CenterLossModel(tiny_backbone(), lambda_=0.1, alpha=0.5)
     model.compile(optimizer="sgd")

@@ -12,8 +12,15 @@ from centerloss.experiment import TrainingConfig
 def test_demo_end_to_end(tmp_path, capsys):
     output = tmp_path / "out"
     assert main(["demo", "--epochs", "1", "--output", str(output), "--quiet"]) == 0
-    expected = {"comparison.png", "trajectories.png", "epochs.png", "features_over_epochs.gif",
-                "metrics.json", "snapshots_softmax.npz", "snapshots_center_loss.npz"}
+    expected = {
+        "comparison.png",
+        "trajectories.png",
+        "epochs.png",
+        "features_over_epochs.gif",
+        "metrics.json",
+        "snapshots_softmax.npz",
+        "snapshots_center_loss.npz",
+    }
     assert {p.name for p in output.iterdir()} == expected  # and no temporary files left over
     report = json.loads((output / "metrics.json").read_text())
     assert report["dataset"] == "embedded"
@@ -29,13 +36,16 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert "intra/inter ratio" in printed and "softmax only (λ=0)" in printed
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["demo", "--alpha", "2"], ["alpha", "(0, 1]"]),
-    (["demo", "--lambda", "-1"], ["lambda_", ">= 0"]),
-    (["demo", "--lambda", "0"], ["--lambda must be > 0"]),
-    (["demo", "--dataset", "no-such-data"], ["embedded", "mnist", "fashion-mnist"]),
-    (["demo", "--epochs", "0"], ["epochs", "positive"]),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["demo", "--alpha", "2"], ["alpha", "(0, 1]"]),
+        (["demo", "--lambda", "-1"], ["lambda_", ">= 0"]),
+        (["demo", "--lambda", "0"], ["--lambda must be > 0"]),
+        (["demo", "--dataset", "no-such-data"], ["embedded", "mnist", "fashion-mnist"]),
+        (["demo", "--epochs", "0"], ["epochs", "positive"]),
+    ],
+)
 def test_bad_options_give_one_clear_line(argv, words, tmp_path, capsys):
     assert main([*argv, "--output", str(tmp_path / "out")]) == 2
     error = capsys.readouterr().err
@@ -49,5 +59,13 @@ def test_help_names_every_option(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--help"])
     text = capsys.readouterr().out
-    for option in ("--dataset", "--network", "--epochs", "--lambda", "--alpha", "--seed", "--output"):
+    for option in (
+        "--dataset",
+        "--network",
+        "--epochs",
+        "--lambda",
+        "--alpha",
+        "--seed",
+        "--output",
+    ):
         assert option in text

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+import reference
 import tensorflow as tf
 
-import reference
 from centerloss.compat import get_center_loss
 
 tf1 = tf.compat.v1
@@ -19,8 +19,11 @@ def batches(n, m=16, seed=0):
 
 def dense(inputs, units, name):
     """A TF1 fully connected layer (tf.compat.v1.layers is gone with Keras 3)."""
-    kernel = tf1.get_variable(name + "_kernel", [inputs.shape[1], units],
-                              initializer=tf1.glorot_uniform_initializer(seed=0))
+    kernel = tf1.get_variable(
+        name + "_kernel",
+        [inputs.shape[1], units],
+        initializer=tf1.glorot_uniform_initializer(seed=0),
+    )
     return tf.matmul(inputs, kernel)
 
 
@@ -34,8 +37,11 @@ def test_article_snippet_runs_with_one_changed_import():
         features = dense(images, DIM, "features")
         logits = dense(features, NUM_CLASSES, "logits")
         cross_entropy = tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(logits=logits, labels=labels))
-        center_loss, centers, centers_update_op = get_center_loss(features, labels, alpha, NUM_CLASSES)
+            tf.nn.sparse_softmax_cross_entropy_with_logits(logits=logits, labels=labels)
+        )
+        center_loss, centers, centers_update_op = get_center_loss(
+            features, labels, alpha, NUM_CLASSES
+        )
         total_loss = cross_entropy + lambda_ * center_loss
         train_op = tf1.train.GradientDescentOptimizer(0.1).minimize(total_loss)
         assert centers not in tf1.trainable_variables()
@@ -49,13 +55,17 @@ def test_article_snippet_runs_with_one_changed_import():
                 old_centers, batch_features, loss = sess.run([centers, features, center_loss], feed)
                 # reduce_mean over batch and features = 2/d · L_C (see compat's docstring).
                 np.testing.assert_allclose(
-                    loss, 2 / DIM * reference.center_loss(batch_features, batch_labels, old_centers),
-                    rtol=1e-5)
+                    loss,
+                    2 / DIM * reference.center_loss(batch_features, batch_labels, old_centers),
+                    rtol=1e-5,
+                )
                 sess.run(centers_update_op, feed)
                 np.testing.assert_allclose(
                     sess.run(centers),
                     reference.updated_centers(old_centers, batch_features, batch_labels, alpha),
-                    rtol=1e-5, atol=1e-6)
+                    rtol=1e-5,
+                    atol=1e-6,
+                )
                 sess.run([train_op, total_loss], feed)
 
 

@@ -52,6 +52,7 @@ def assert_matches(dataset, arrays):
 
 # ---------------------------------------------------------------- read_idx
 
+
 @pytest.mark.parametrize("gz", [False, True])
 @pytest.mark.parametrize("shape", [(7,), (3, 28, 28)])
 def test_read_idx_round_trip(tmp_path, gz, shape):
@@ -102,6 +103,7 @@ def test_read_idx_missing_file(tmp_path):
 
 
 # ------------------------------------------------------------ local folders
+
 
 @pytest.mark.parametrize("gz", [False, True])
 def test_idx_folder_round_trip(tmp_path, gz):
@@ -175,6 +177,7 @@ def test_incomplete_folder_lists_missing_files_and_how_to_fix(tmp_path):
 
 # ---------------------------------------------------------------- embedded
 
+
 @pytest.fixture(scope="module")
 def embedded():
     return data.load_embedded(seed=0)
@@ -207,6 +210,7 @@ def test_load_dataset_embedded_uses_seed(embedded):
 
 # ------------------------------------------------------ real Fashion-MNIST
 
+
 @pytest.mark.skipif(
     not data.FASHION_SYSTEM_DIR.is_dir(),
     reason=f"{data.FASHION_SYSTEM_DIR} absent (apt-get install dataset-fashion-mnist)",
@@ -217,12 +221,13 @@ def test_real_fashion_mnist_from_system_dir():
     assert dataset.x_train.shape == (60000, 28, 28, 1)
     assert dataset.x_test.shape == (10000, 28, 28, 1)
     assert dataset.x_train.dtype == np.float32 and dataset.y_train.dtype == np.int32
-    assert 0.0 <= dataset.x_test.min() and dataset.x_test.max() <= 1.0
+    assert dataset.x_test.min() >= 0.0 and dataset.x_test.max() <= 1.0
     np.testing.assert_array_equal(np.bincount(dataset.y_train), [6000] * 10)
     np.testing.assert_array_equal(np.bincount(dataset.y_test), [1000] * 10)
 
 
 # ----------------------------------------------------------- error paths
+
 
 def failing_download():
     raise Exception("URL fetch failure on https://example.invalid: None -- offline")
@@ -262,6 +267,7 @@ def test_unknown_source_lists_choices():
 
 # ----------------------------------------------------------- select_classes
 
+
 def tiny_dataset():
     """Images whose first pixel encodes (label, index), to follow them through."""
     y_train = np.array([3, 0, 1, 3, 2, 0], dtype=np.int32)
@@ -272,8 +278,14 @@ def tiny_dataset():
         x[:, 0, 0, 0] = labels * 10 + np.arange(len(labels))
         return x
 
-    return data.Dataset(images(y_train), y_train, images(y_test), y_test,
-                        class_names=("zero", "one", "two", "three"), name="tiny")
+    return data.Dataset(
+        images(y_train),
+        y_train,
+        images(y_test),
+        y_test,
+        class_names=("zero", "one", "two", "three"),
+        name="tiny",
+    )
 
 
 def test_select_classes_keeps_relabels_and_renames():
@@ -306,16 +318,19 @@ def test_select_classes_on_embedded_split_open_set():
     assert len(known.x_train) + len(held_out.x_train) == len(dataset.x_train)
 
 
-@pytest.mark.parametrize("classes, message", [
-    ([], "at least one class"),
-    ([0, 4], "Unknown class id 4"),
-    ([-1], "Unknown class id -1"),
-    ([1, 2, 1], r"repeat a class id; \[1\]"),
-    ([0.0, 1], "integer class ids"),
-    ([True], "integer class ids"),
-    ("01", "integer class ids"),
-    (3, "sequence of class ids"),
-])
+@pytest.mark.parametrize(
+    "classes, message",
+    [
+        ([], "at least one class"),
+        ([0, 4], "Unknown class id 4"),
+        ([-1], "Unknown class id -1"),
+        ([1, 2, 1], r"repeat a class id; \[1\]"),
+        ([0.0, 1], "integer class ids"),
+        ([True], "integer class ids"),
+        ("01", "integer class ids"),
+        (3, "sequence of class ids"),
+    ],
+)
 def test_select_classes_rejects_bad_ids(classes, message):
     with pytest.raises(ValueError, match=message):
         data.select_classes(tiny_dataset(), classes)

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+import reference
 import tensorflow as tf
 
 import centerloss
-import reference
 
 NUM_CLASSES, DIM = 7, 3
 
@@ -35,15 +35,18 @@ def test_gradient_reaches_features_only_and_matches_finite_differences():
         loss = centerloss.center_loss(x, labels, c)
     grad_x, grad_c = tape.gradient(loss, [x, c])
     assert grad_c is None
-    np.testing.assert_allclose(grad_x, reference.center_loss_gradient(features, labels, centers),
-                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        grad_x, reference.center_loss_gradient(features, labels, centers), rtol=1e-5, atol=1e-7
+    )
     eps, numeric = 1e-6, np.zeros_like(features, dtype=np.float64)
     for index in np.ndindex(features.shape):
         plus, minus = features.astype(np.float64), features.astype(np.float64)
         plus[index] += eps
         minus[index] -= eps
-        numeric[index] = (reference.center_loss(plus, labels, centers)
-                          - reference.center_loss(minus, labels, centers)) / (2 * eps)
+        numeric[index] = (
+            reference.center_loss(plus, labels, centers)
+            - reference.center_loss(minus, labels, centers)
+        ) / (2 * eps)
     np.testing.assert_allclose(grad_x, numeric, rtol=1e-4, atol=1e-8)
 
 
@@ -82,7 +85,9 @@ def test_eager_graph_and_xla_agree(mode):
     compiled = tf.function(step, jit_compile=(mode == "xla"))
     compiled_loss = compiled(compiled_centers, tf.constant(features), tf.constant(labels))
     np.testing.assert_allclose(compiled_loss, eager_loss, rtol=1e-5)
-    np.testing.assert_allclose(compiled_centers.numpy(), eager_centers.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        compiled_centers.numpy(), eager_centers.numpy(), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_keras_variable_is_accepted():
@@ -91,6 +96,9 @@ def test_keras_variable_is_accepted():
     features, labels, centers = random_batch(4)
     variable = keras.Variable(centers, trainable=False)
     centerloss.update_centers(variable, features, labels, 0.5)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(variable),
-                               reference.updated_centers(centers, features, labels, 0.5),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(variable),
+        reference.updated_centers(centers, features, labels, 0.5),
+        rtol=1e-5,
+        atol=1e-6,
+    )

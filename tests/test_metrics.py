@@ -48,9 +48,11 @@ def test_spread_ratio_is_scale_invariant_and_others_scale():
     labels = np.arange(60) % 3
     scaled = 10.0 * features
     assert metrics.spread_ratio(scaled, labels) == pytest.approx(
-        metrics.spread_ratio(features, labels))
+        metrics.spread_ratio(features, labels)
+    )
     assert metrics.intra_class_spread(scaled, labels) == pytest.approx(
-        10.0 * metrics.intra_class_spread(features, labels))
+        10.0 * metrics.intra_class_spread(features, labels)
+    )
 
 
 def test_spread_ratio_is_inf_when_class_means_coincide():
@@ -58,16 +60,20 @@ def test_spread_ratio_is_inf_when_class_means_coincide():
     assert metrics.spread_ratio(features, SQUARE_LABELS) == math.inf
 
 
-@pytest.mark.parametrize("centers, expected", [
-    ([[1.0, 0.0], [1.0, 4.0]], 1.0),  # the class means
-    ([[1.0, 4.0], [1.0, 0.0]], 0.0),  # swapped: everything nearest the wrong one
-    # c0=(0,0), c1=(5,0): class 0 points are 0 and 2 from c0 (right); class 1
-    # points (0,4), (2,4) are 4 and √20≈4.47 from c0 but √41 and 5 from c1 (wrong).
-    ([[0.0, 0.0], [5.0, 0.0]], 0.5),
-])
+@pytest.mark.parametrize(
+    "centers, expected",
+    [
+        ([[1.0, 0.0], [1.0, 4.0]], 1.0),  # the class means
+        ([[1.0, 4.0], [1.0, 0.0]], 0.0),  # swapped: everything nearest the wrong one
+        # c0=(0,0), c1=(5,0): class 0 points are 0 and 2 from c0 (right); class 1
+        # points (0,4), (2,4) are 4 and √20≈4.47 from c0 but √41 and 5 from c1 (wrong).
+        ([[0.0, 0.0], [5.0, 0.0]], 0.5),
+    ],
+)
 def test_nearest_center_accuracy_by_hand(centers, expected):
     assert metrics.nearest_center_accuracy_score(
-        SQUARE, SQUARE_LABELS, np.array(centers)) == pytest.approx(expected)
+        SQUARE, SQUARE_LABELS, np.array(centers)
+    ) == pytest.approx(expected)
 
 
 def test_nearest_center_accuracy_indexes_centers_by_class_id():
@@ -88,19 +94,27 @@ def test_silhouette_matches_sklearn(sample_size):
     rng = np.random.default_rng(1)
     labels = np.arange(50) % 3
     features = rng.normal(size=(50, 2)) + 3.0 * labels[:, None]
-    got = metrics.feature_metrics(features, labels, silhouette_sample_size=sample_size,
-                                  random_state=4)["silhouette"]
+    got = metrics.feature_metrics(
+        features, labels, silhouette_sample_size=sample_size, random_state=4
+    )["silhouette"]
     subsample = sample_size if sample_size is not None and sample_size < 50 else None
     assert got == pytest.approx(
-        silhouette_score(features, labels, sample_size=subsample, random_state=4))
+        silhouette_score(features, labels, sample_size=subsample, random_state=4)
+    )
 
 
 def test_feature_metrics_keys_values_and_json():
     logits = np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 3.0], [0.0, 1.0]])  # 3 of 4 right
     centers = np.array([[1.0, 0.0], [1.0, 4.0]])
     result = metrics.feature_metrics(SQUARE, SQUARE_LABELS, centers=centers, logits=logits)
-    assert list(result) == ["accuracy", "nearest_center_accuracy", "intra_class_spread",
-                            "inter_class_separation", "spread_ratio", "silhouette"]
+    assert list(result) == [
+        "accuracy",
+        "nearest_center_accuracy",
+        "intra_class_spread",
+        "inter_class_separation",
+        "spread_ratio",
+        "silhouette",
+    ]
     assert all(type(value) is float for value in result.values())
     assert result["accuracy"] == pytest.approx(0.75)
     assert result["nearest_center_accuracy"] == 1.0
@@ -110,30 +124,44 @@ def test_feature_metrics_keys_values_and_json():
 
 def test_feature_metrics_omits_what_was_not_given():
     assert set(metrics.feature_metrics(SQUARE, SQUARE_LABELS)) == {
-        "intra_class_spread", "inter_class_separation", "spread_ratio", "silhouette"}
+        "intra_class_spread",
+        "inter_class_separation",
+        "spread_ratio",
+        "silhouette",
+    }
 
 
-@pytest.mark.parametrize("features, labels, match", [
-    (np.zeros(4), SQUARE_LABELS, "features must be a 2-D array"),
-    (SQUARE, SQUARE_LABELS[:, None], "labels must be a 1-D array"),
-    (SQUARE, SQUARE_LABELS.astype(float), "labels must be integer"),
-    (SQUARE, SQUARE_LABELS[:3], "same length"),
-    (SQUARE, np.zeros(4, dtype=int), "at least 2 classes"),
-    (np.where(SQUARE == 2.0, np.nan, SQUARE), SQUARE_LABELS, "features must be finite"),
-])
+@pytest.mark.parametrize(
+    "features, labels, match",
+    [
+        (np.zeros(4), SQUARE_LABELS, "features must be a 2-D array"),
+        (SQUARE, SQUARE_LABELS[:, None], "labels must be a 1-D array"),
+        (SQUARE, SQUARE_LABELS.astype(float), "labels must be integer"),
+        (SQUARE, SQUARE_LABELS[:3], "same length"),
+        (SQUARE, np.zeros(4, dtype=int), "at least 2 classes"),
+        (np.where(SQUARE == 2.0, np.nan, SQUARE), SQUARE_LABELS, "features must be finite"),
+    ],
+)
 def test_bad_features_or_labels_raise(features, labels, match):
-    for function in (metrics.class_means, metrics.intra_class_spread,
-                     metrics.inter_class_separation, metrics.spread_ratio,
-                     metrics.feature_metrics):
+    for function in (
+        metrics.class_means,
+        metrics.intra_class_spread,
+        metrics.inter_class_separation,
+        metrics.spread_ratio,
+        metrics.feature_metrics,
+    ):
         with pytest.raises(ValueError, match=match):
             function(features, labels)
 
 
-@pytest.mark.parametrize("centers, match", [
-    (np.zeros((2, 3)), r"centers must be a 2-D array \[C, d\] with d=2"),
-    (np.zeros(2), "centers must be a 2-D array"),
-    (np.zeros((1, 2)), r"labels must be class ids in \[0, 1\)"),
-])
+@pytest.mark.parametrize(
+    "centers, match",
+    [
+        (np.zeros((2, 3)), r"centers must be a 2-D array \[C, d\] with d=2"),
+        (np.zeros(2), "centers must be a 2-D array"),
+        (np.zeros((1, 2)), r"labels must be class ids in \[0, 1\)"),
+    ],
+)
 def test_bad_centers_raise(centers, match):
     with pytest.raises(ValueError, match=match):
         metrics.nearest_center_accuracy_score(SQUARE, SQUARE_LABELS, centers)
@@ -147,6 +175,7 @@ def test_bad_logits_raise():
 
 
 # ------------------------------------------ open-set: verification and retrieval
+
 
 def unit_vectors(degrees):
     """2-D unit vectors at the given angles: cosine similarity = cos(angle between)."""
@@ -252,10 +281,13 @@ def test_verification_needs_a_same_class_pair():
         metrics.verification_roc_auc_score(FAN, np.array([0, 1, 2, 3]))
 
 
-@pytest.mark.parametrize("score", [
-    lambda f, l: metrics.verification_roc_auc_score(f, l),
-    lambda f, l: metrics.retrieval_precision_at_k(f, l, k=1),
-])
+@pytest.mark.parametrize(
+    "score",
+    [
+        lambda f, l: metrics.verification_roc_auc_score(f, l),
+        lambda f, l: metrics.retrieval_precision_at_k(f, l, k=1),
+    ],
+)
 def test_open_set_metrics_reject_bad_features_and_labels(score):
     with pytest.raises(ValueError, match="at least 2 classes"):
         score(FAN, np.zeros(4, dtype=int))

@@ -3,9 +3,9 @@
 import keras
 import numpy as np
 import pytest
+import reference
 import tensorflow as tf
 
-import reference
 from centerloss.model import CenterLossModel
 
 NUM_CLASSES, DIM, INPUTS, M = 4, 2, 5, 24
@@ -23,7 +23,9 @@ def linear_backbone(seed=0):
 def data(seed=0, m=M):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(m, INPUTS)).astype(np.float32)
-    y = np.concatenate([[0, 0, 0, 1, 1, 2], rng.integers(0, 3, m - 6)]).astype(np.int32)  # class 3 absent
+    y = np.concatenate([[0, 0, 0, 1, 1, 2], rng.integers(0, 3, m - 6)]).astype(
+        np.int32
+    )  # class 3 absent
     return x, y
 
 
@@ -54,9 +56,12 @@ def test_one_step_is_algorithm_1():
     np.testing.assert_allclose(history["loss"][0], softmax + lam * center, rtol=1e-5)
     assert 0.0 <= history["accuracy"][0] <= 1.0
     # The centers moved by eq. (3) from the features computed before the weight update.
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.centers),
-                               reference.updated_centers(centers0, features, y, alpha),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model.centers),
+        reference.updated_centers(centers0, features, y, alpha),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_lambda_adds_exactly_the_center_loss_gradient():
@@ -66,7 +71,9 @@ def test_lambda_adds_exactly_the_center_loss_gradient():
     without, *_ = one_full_batch_step(0.0, lr=lr, centers=centers0)
     # Only the feature layer's kernel A and bias b feel L_C: dL_C/dA = x^T (f - c_y) / m (eq. 3).
     dfeatures = reference.center_loss_gradient(features, y, centers0)
-    kernel_difference = layer_weights(with_cl, "features")[0] - layer_weights(without, "features")[0]
+    kernel_difference = (
+        layer_weights(with_cl, "features")[0] - layer_weights(without, "features")[0]
+    )
     bias_difference = layer_weights(with_cl, "features")[1] - layer_weights(without, "features")[1]
     np.testing.assert_allclose(kernel_difference, -lr * lam * x.T @ dfeatures, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(bias_difference, -lr * lam * dfeatures.sum(0), rtol=1e-4, atol=1e-6)
@@ -115,15 +122,20 @@ def test_keras_round_trip_and_resume(tmp_path):
     loaded = keras.models.load_model(path)
     assert isinstance(loaded, CenterLossModel)
     assert (loaded.lambda_, loaded.alpha) == (0.2, 0.4)
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded.centers),
-                                  keras.ops.convert_to_numpy(model.centers))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(loaded.centers), keras.ops.convert_to_numpy(model.centers)
+    )
     for a, b in zip(model.predict(x, verbose=0), loaded.predict(x, verbose=0)):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     # Training resumes from the same centers (and optimizer state): both continue identically.
     model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
     loaded.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded.centers),
-                               keras.ops.convert_to_numpy(model.centers), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded.centers),
+        keras.ops.convert_to_numpy(model.centers),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_get_config_round_trip():

@@ -23,7 +23,9 @@ def test_lenet_plus_plus_is_the_papers_layout():
     assert [conv.filters for conv in convs] == [32, 32, 64, 64, 128, 128]
     assert all(conv.kernel_size == (5, 5) for conv in convs)
     assert sum(isinstance(layer, keras.layers.MaxPooling2D) for layer in model.layers) == 3
-    assert sum(isinstance(layer, keras.layers.PReLU) for layer in model.layers) == 7  # 6 convs + FC 2
+    assert (
+        sum(isinstance(layer, keras.layers.PReLU) for layer in model.layers) == 7
+    )  # 6 convs + FC 2
     dense = [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     assert dense == [2, 10]
 

@@ -30,10 +30,15 @@ def make_snapshots(epochs=EPOCHS):
     features = np.stack([f * (1 + 0.1 * k) for k, (f, _, _) in enumerate(runs)])
     centers = np.stack([c * (1 + 0.1 * k) for k, (_, _, c) in enumerate(runs)])
     return Snapshots(
-        epochs=np.arange(epochs), train_features=features.astype("float32"),
-        train_labels=runs[0][1].astype("int32"), test_features=features[:, :12],
-        test_labels=runs[0][1][:12].astype("int32"), centers=centers.astype("float32"),
-        history={"loss": [1.0 / k for k in range(1, epochs)]}, class_names=NAMES)
+        epochs=np.arange(epochs),
+        train_features=features.astype("float32"),
+        train_labels=runs[0][1].astype("int32"),
+        test_features=features[:, :12],
+        test_labels=runs[0][1][:12].astype("int32"),
+        centers=centers.astype("float32"),
+        history={"loss": [1.0 / k for k in range(1, epochs)]},
+        class_names=NAMES,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -61,17 +66,18 @@ def test_plot_features_artists_and_labels():
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("feature 1", "feature 2")
     # Class j's points and center share tab10 colour j.
     for class_id in range(3):
-        np.testing.assert_allclose(ax.collections[class_id].get_facecolor()[0][:3],
-                                   plots.class_color(class_id)[:3])
-        np.testing.assert_allclose(ax.collections[3].get_facecolor()[class_id][:3],
-                                   plots.class_color(class_id)[:3])
+        np.testing.assert_allclose(
+            ax.collections[class_id].get_facecolor()[0][:3], plots.class_color(class_id)[:3]
+        )
+        np.testing.assert_allclose(
+            ax.collections[3].get_facecolor()[class_id][:3], plots.class_color(class_id)[:3]
+        )
 
 
 def test_plot_features_into_given_axes_with_limits_and_max_points():
     features, labels, _ = blobs(n=90)
     fig, ax = plt.subplots()
-    returned = plots.plot_features(features, labels, ax=ax, max_points=30,
-                                   lims=((-1, 1), (-2, 2)))
+    returned = plots.plot_features(features, labels, ax=ax, max_points=30, lims=((-1, 1), (-2, 2)))
     assert returned is fig
     assert len(ax.collections) == 3  # no centers given
     assert sum(len(c.get_offsets()) for c in ax.collections) == 30
@@ -87,8 +93,10 @@ def test_plot_features_rejects_wide_features():
 
 
 def test_plot_comparison_shares_limits_and_legend():
-    runs = {"softmax only (λ=0)": blobs(spread=3.0),
-            "softmax + center loss (λ=0.1)": blobs(spread=0.5, seed=1)}
+    runs = {
+        "softmax only (λ=0)": blobs(spread=3.0),
+        "softmax + center loss (λ=0.1)": blobs(spread=0.5, seed=1),
+    }
     fig = plots.plot_comparison(runs, suptitle="Compare", class_names=NAMES)
     fig.canvas.draw()
     left, right = fig.axes
@@ -179,15 +187,19 @@ def test_animate_features_and_save_gif(tmp_path):
         assert gif.n_frames == frames
     ax = animation._fig.axes[0]
     assert ax.get_title() == f"Test features, epoch {frames - 1}"  # last frame drawn
-    assert ax.get_xlim() == pytest.approx(plots.feature_limits(
-        [snapshots.test_features, snapshots.centers])[0])
+    assert ax.get_xlim() == pytest.approx(
+        plots.feature_limits([snapshots.test_features, snapshots.centers])[0]
+    )
     assert len(ax.collections) == 4 and len(animation._fig.legends) == 1
 
 
 def test_plot_metric_curves():
-    fig = plots.plot_metric_curves([0, 0.01, 0.1], {"spread_ratio": [0.9, 0.5, 0.2],
-                                                    "silhouette": [0.1, 0.4, 0.7]},
-                                   xlabel="λ", title="Metrics against λ")
+    fig = plots.plot_metric_curves(
+        [0, 0.01, 0.1],
+        {"spread_ratio": [0.9, 0.5, 0.2], "silhouette": [0.1, 0.4, 0.7]},
+        xlabel="λ",
+        title="Metrics against λ",
+    )
     fig.canvas.draw()
     ax = fig.axes[0]
     assert len(ax.lines) == 2 and all(line.get_marker() == "o" for line in ax.lines)
@@ -198,8 +210,12 @@ def test_plot_metric_curves():
 
 
 def test_plot_history():
-    history = {"softmax_loss": [2.0, 1.0, 0.5], "val_softmax_loss": [2.1, 1.2, 0.8],
-               "center_loss": [3.0, 1.0, 0.2], "accuracy": [0.3, 0.6, 0.8]}
+    history = {
+        "softmax_loss": [2.0, 1.0, 0.5],
+        "val_softmax_loss": [2.1, 1.2, 0.8],
+        "center_loss": [3.0, 1.0, 0.2],
+        "accuracy": [0.3, 0.6, 0.8],
+    }
     fig = plots.plot_history(history)
     fig.canvas.draw()
     assert [ax.get_title() for ax in fig.axes] == ["softmax_loss", "center_loss", "accuracy"]

@@ -23,8 +23,9 @@ class StandInModel(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         logits, _ = y_pred
-        return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(
-            y, logits, from_logits=True))
+        return keras.ops.mean(
+            keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+        )
 
 
 class StepCenters(keras.callbacks.Callback):
@@ -36,25 +37,35 @@ class StepCenters(keras.callbacks.Callback):
 
 def make_data(seed=0, n_train=60, n_test=30):
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=(n_train, INPUT_DIM)).astype("float32"),
-            rng.integers(0, NUM_CLASSES, n_train),
-            rng.normal(size=(n_test, INPUT_DIM)).astype("float32"),
-            rng.integers(0, NUM_CLASSES, n_test))
+    return (
+        rng.normal(size=(n_train, INPUT_DIM)).astype("float32"),
+        rng.integers(0, NUM_CLASSES, n_train),
+        rng.normal(size=(n_test, INPUT_DIM)).astype("float32"),
+        rng.integers(0, NUM_CLASSES, n_test),
+    )
 
 
 def fit(model, callback, data, epochs):
     x_train, y_train, x_test, y_test = data
     # StepCenters runs first, so the snapshot of epoch k sees the moved centers.
-    return model.fit(x_train, y_train, validation_data=(x_test, y_test), epochs=epochs,
-                     batch_size=16, verbose=0, callbacks=[StepCenters(), callback])
+    return model.fit(
+        x_train,
+        y_train,
+        validation_data=(x_test, y_test),
+        epochs=epochs,
+        batch_size=16,
+        verbose=0,
+        callbacks=[StepCenters(), callback],
+    )
 
 
 def new_run(data, **callback_args):
     keras.utils.set_random_seed(0)
     model = StandInModel()
     model.compile(optimizer="adam")
-    return model, SnapshotCallback(*data, n_train=20, n_test=10, batch_size=8,
-                                   class_names=["a", "b", "c"], **callback_args)
+    return model, SnapshotCallback(
+        *data, n_train=20, n_test=10, batch_size=8, class_names=["a", "b", "c"], **callback_args
+    )
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +114,9 @@ def test_subset_is_fixed_and_seeded(trained):
     _, features = model.predict(x_train[indices["train"]], verbose=0)
     np.testing.assert_allclose(snapshots.train_features[-1], features, rtol=1e-5, atol=1e-6)
     # Same seed, same subset; another seed, another subset.
-    np.testing.assert_array_equal(SnapshotCallback(*data, n_train=20, n_test=10).indices["train"],
-                                  indices["train"])
+    np.testing.assert_array_equal(
+        SnapshotCallback(*data, n_train=20, n_test=10).indices["train"], indices["train"]
+    )
     other = SnapshotCallback(*data, n_train=20, n_test=10, seed=1).indices["train"]
     assert not np.array_equal(other, indices["train"])
 
@@ -155,8 +167,14 @@ def test_save_load_round_trip(trained, tmp_path, name):
     assert written == tmp_path / "run.npz"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["run.npz"]  # no temp left
     loaded = Snapshots.load(tmp_path / name)
-    for field in ("epochs", "train_features", "train_labels", "test_features",
-                  "test_labels", "centers"):
+    for field in (
+        "epochs",
+        "train_features",
+        "train_labels",
+        "test_features",
+        "test_labels",
+        "centers",
+    ):
         expected, got = getattr(snapshots, field), getattr(loaded, field)
         np.testing.assert_array_equal(got, expected)
         assert got.dtype == expected.dtype
