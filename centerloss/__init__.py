@@ -1,5 +1,20 @@
-"""Center Loss (Wen et al., ECCV 2016) for TensorFlow 2 / Keras 3."""
+"""Center Loss (Wen et al., ECCV 2016) for TensorFlow 2 / Keras 3.
 
+The public surface, importable from the package itself::
+
+    import centerloss
+    centerloss.CenterLossModel(backbone, lambda_=0.1, alpha=0.5)   # the Keras wiring
+    centerloss.center_loss(features, labels, centers)               # eq. (2)
+    centerloss.update_centers(centers, features, labels, alpha)     # eq. (3), Algorithm 1
+
+and the submodules the lessons use: ``centerloss.data`` (``load_dataset``),
+``centerloss.networks``, ``centerloss.experiment``, ``centerloss.snapshots``,
+``centerloss.metrics``, ``centerloss.plots`` and ``centerloss.compat`` (the
+article's TF1 API). Names are loaded on first use, so ``import centerloss``
+is cheap and ``python -m centerloss --help`` needs no TensorFlow.
+"""
+
+import importlib
 import os
 import sys
 
@@ -13,7 +28,34 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if getattr(sys.stderr, "_original_stdstream_copy", None) is not None:
     os.dup2(sys.stderr._original_stdstream_copy, 2)
 
-from centerloss.loss import center_loss, update_centers  # noqa: E402
-
-__all__ = ["center_loss", "update_centers"]
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "CenterLossModel": "centerloss.model",
+    "center_loss": "centerloss.loss",
+    "update_centers": "centerloss.loss",
+}
+_SUBMODULES = (
+    "compat",
+    "data",
+    "experiment",
+    "metrics",
+    "model",
+    "loss",
+    "networks",
+    "plots",
+    "snapshots",
+)
+__all__ = [*_EXPORTS, *_SUBMODULES]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"centerloss.{name}")
+    raise AttributeError(f"module 'centerloss' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])

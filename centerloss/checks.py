@@ -7,31 +7,11 @@ runs: as ``ValueError`` eagerly, as ``tf.errors.InvalidArgumentError`` inside a
 ``tf.function``.
 """
 
-import math
-import numbers
-
 import keras
 import tensorflow as tf
 
-
-def check_alpha(alpha):
-    """Raise ValueError unless alpha (the centers' learning rate) is a number in (0, 1]."""
-    if not _is_real(alpha) or not 0.0 < alpha <= 1.0:
-        raise ValueError(
-            f"alpha must be a number in (0, 1]: it is the centers' learning rate "
-            f"in c_j ← c_j − α·Δc_j (Algorithm 1); got {alpha!r}. The paper uses 0.5."
-        )
-    return float(alpha)
-
-
-def check_lambda(lambda_):
-    """Raise ValueError unless lambda_ (the center-loss weight λ of eq. 4) is a finite number ≥ 0."""
-    if not _is_real(lambda_) or not (lambda_ >= 0.0 and math.isfinite(lambda_)):
-        raise ValueError(
-            f"lambda_ must be a finite number >= 0: it weighs center loss in "
-            f"L = L_S + λ·L_C (eq. 4), and 0 means softmax loss alone; got {lambda_!r}."
-        )
-    return float(lambda_)
+# The scalar checks need no TensorFlow; they live with the settings they check.
+from centerloss.config import check_alpha, check_lambda  # noqa: F401
 
 
 def check_batch(features, labels, centers):
@@ -139,7 +119,3 @@ def _raise_if_bad_values(features, labels, num_classes):
             "features must be finite; got NaN or inf. The centers were not changed. "
             "Check the learning rate and the input data."
         )
-
-
-def _is_real(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)

@@ -1,18 +1,18 @@
-"""The command line: ``python -m centerloss demo``."""
+"""The command line: ``python -m centerloss demo`` (and ``--version``).
+
+Parsing needs no TensorFlow: ``--help`` and a bad option answer at once. A
+command imports TensorFlow quietly (``centerloss.runtime``) only once its
+options are known.
+"""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import sys
-import time
 from pathlib import Path
 
-from centerloss import plots
-from centerloss.data import DataError, load_dataset
-from centerloss.experiment import TrainingConfig, compare, metrics_table
-from centerloss.files import atomic_output
+from centerloss import runtime
+from centerloss.config import TrainingConfig
 
 DEFAULTS = TrainingConfig()
 
@@ -42,7 +42,17 @@ def build_parser():
         prog="python -m centerloss",
         description="Center loss (Wen et al., ECCV 2016) for TensorFlow / Keras.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--version",
+        action="store_true",
+        help="print the versions of centerloss, TensorFlow and Keras, and the accelerators found",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help=f"show TensorFlow's native start-up log (also: {runtime.VERBOSE_VARIABLE}=1)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
         help="train without and with center loss and plot the features",
@@ -106,105 +116,30 @@ def build_parser():
         help="folder for figures and metrics (default ./centerloss-output)",
     )
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.set_defaults(run=_run_demo)
     return parser
 
 
 def main(argv=None):
     """Entry point of ``python -m centerloss`` and the ``centerloss`` script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        print(runtime.describe())
+        return 0
+    if args.command is None:
+        parser.error("choose a command, e.g. `python -m centerloss demo`")
+    runtime.import_tensorflow(verbose=args.verbose or None)
+    from centerloss.data import DataError
+
     try:
-        return run_demo(args)
+        return args.run(args)
     except (DataError, ValueError) as error:
         print(f"centerloss: error: {error}", file=sys.stderr)
         return 2
 
 
-def run_demo(args):
-    # Files only, no windows: chosen here, not at import, so that importing
-    # this module leaves a notebook's backend alone.
-    import matplotlib
+def _run_demo(args):
+    from centerloss.demo import run_demo
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    config = TrainingConfig(
-        network=args.network,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        lambda_=args.lambda_,
-        alpha=args.alpha,
-        seed=args.seed,
-    )
-    if config.lambda_ == 0:
-        raise ValueError("--lambda must be > 0: the demo compares λ=0 with your λ.")
-    data = load_dataset(args.dataset, seed=args.seed)
-    args.output.mkdir(parents=True, exist_ok=True)
-    print(f"Data: {data.name}, {len(data.x_train):,} training / {len(data.x_test):,} test images")
-    print(f"Settings: {config}")
-    started = time.perf_counter()
-    print(f"\nTraining twice: λ=0, then λ={config.lambda_:g} ...", flush=True)
-    runs = compare(data, config, verbose=0 if args.quiet else 2)
-    seconds = time.perf_counter() - started
-
-    names = list(data.class_names)
-    plain, center = runs.values()
-    written = []
-
-    def save(fig, name):
-        with atomic_output(args.output / name) as temporary:
-            fig.savefig(temporary, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        written.append(name)
-
-    save(
-        plots.plot_comparison(
-            {
-                label: (
-                    run.snapshots.test_features[-1],
-                    run.snapshots.test_labels,
-                    run.snapshots.centers[-1],
-                )
-                for label, run in runs.items()
-            },
-            suptitle=f"Test features after {config.epochs} epochs ({data.name})",
-            class_names=names,
-        ),
-        "comparison.png",
-    )
-    fig, axes = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
-    for ax, (label, run) in zip(axes, runs.items()):
-        plots.plot_center_trajectories(run.snapshots, ax=ax, class_names=names)
-        ax.set_title(f"Center trajectories: {label}")
-    save(fig, "trajectories.png")
-    save(plots.plot_epoch_grid(center.snapshots, class_names=names), "epochs.png")
-    plots.save_gif(
-        plots.animate_features(center.snapshots, class_names=names),
-        args.output / "features_over_epochs.gif",
-    )
-    written.append("features_over_epochs.gif")
-    for key, run in zip(("softmax", "center_loss"), (plain, center)):
-        run.snapshots.save(args.output / f"snapshots_{key}.npz")
-        written.append(f"snapshots_{key}.npz")
-    report = {
-        "dataset": data.name,
-        "settings": dataclasses.asdict(config),
-        "training_seconds": round(seconds, 1),
-        "runs": {
-            label: {"lambda": run.lambda_, "test_metrics": run.metrics, "history": run.history}
-            for label, run in runs.items()
-        },
-    }
-    with atomic_output(args.output / "metrics.json") as temporary:
-        temporary.write_text(json.dumps(report, indent=2))
-    written.append("metrics.json")
-
-    print(f"\nTest-set metrics after {config.epochs} epochs ({seconds:.0f} s of training):")
-    print(metrics_table(runs))
-    ratio = center.metrics["spread_ratio"] / plain.metrics["spread_ratio"]
-    print(
-        f"\nCenter loss made the classes {1 / ratio:.1f}× more compact relative to their "
-        "separation (intra/inter ratio)."
-    )
-    print(f"Wrote {', '.join(written)} to {args.output}/")
-    return 0
+    return run_demo(args)

@@ -13,50 +13,11 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from centerloss import checks
+from centerloss.config import TrainingConfig
 from centerloss.metrics import feature_metrics
 from centerloss.model import CenterLossModel
 from centerloss.networks import build_network
 from centerloss.snapshots import SnapshotCallback, Snapshots
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """Settings of one training run. The defaults are the classroom settings.
-
-    Attributes:
-      network: "compact" (classroom default) or "lenet++" (the paper's net).
-      feature_dim: width d of the feature layer (2 to plot it).
-      epochs, batch_size: passes over the training set and images per step.
-      learning_rate: Adam's initial rate, cosine-decayed to 0 over training.
-      lambda_: λ of eq. (4), the center-loss weight of the "with" run.
-      alpha: α of Algorithm 1, the centers' learning rate.
-      seed: seeds weights, data order, dropout and snapshot subsets.
-      snapshot_size: training and test images whose features are recorded
-        each epoch.
-
-    Paper scale (Sec. 4.1; full MNIST, ``network="lenet++"``): see README.md.
-    """
-
-    network: str = "compact"
-    feature_dim: int = 2
-    epochs: int = 25
-    batch_size: int = 64
-    learning_rate: float = 5e-3
-    lambda_: float = 0.1
-    alpha: float = 0.5
-    seed: int = 0
-    snapshot_size: int = 1000
-
-    def __post_init__(self):
-        checks.check_lambda(self.lambda_)
-        checks.check_alpha(self.alpha)
-        for name in ("feature_dim", "epochs", "batch_size", "snapshot_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0; got {self.learning_rate!r}.")
 
 
 @dataclass

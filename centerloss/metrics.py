@@ -33,6 +33,8 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
+from centerloss.config import check_positive_int
+
 
 def class_means(features, labels) -> tuple[np.ndarray, np.ndarray]:
     """Mean feature of each class present in ``labels``.
@@ -309,7 +311,7 @@ def verification_pairs(
         order = np.argsort(~same, kind="stable")  # same-class pairs first
         first, second, same = first[order], second[order], same[order]
     else:
-        _check_positive_int(n_pairs, "n_pairs")
+        check_positive_int(n_pairs, "n_pairs")
         rng = np.random.default_rng(random_state)
         # Sort samples by class: class c then occupies the slice
         # sorted_index[start[c] : start[c] + count[c]].
@@ -385,7 +387,7 @@ def retrieval_precision_at_k(features, labels, k: int = 5) -> float:
       fewer than k + 1 samples cannot reach 1.0.
     """
     features, labels = _check_features_labels(features, labels)
-    _check_positive_int(k, "k")
+    check_positive_int(k, "k")
     if k > len(labels) - 1:
         raise ValueError(
             f"k must be at most N - 1 = {len(labels) - 1} (each query excludes itself); got k={k}."
@@ -408,8 +410,3 @@ def _unit_rows(features):
     """Rows scaled to length 1; all-zero rows stay zero."""
     norms = np.linalg.norm(features, axis=1, keepdims=True)
     return features / np.where(norms > 0, norms, 1.0)
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")

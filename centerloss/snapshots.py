@@ -22,6 +22,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from centerloss.config import check_positive_int
 from centerloss.files import atomic_output, with_suffix
 from centerloss.metrics import feature_metrics
 
@@ -219,8 +220,7 @@ def _draw_subset(rng, x, y, n, split):
             f"y_{split} must be integer class ids of shape [N] with N={len(x)} like "
             f"x_{split}; got shape {y.shape}."
         )
-    if n < 1:
-        raise ValueError(f"n_{split} must be >= 1; got {n}.")
+    check_positive_int(n, f"n_{split}")
     indices = (
         np.arange(len(x)) if n >= len(x) else np.sort(rng.choice(len(x), size=n, replace=False))
     )

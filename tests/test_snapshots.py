@@ -156,7 +156,7 @@ def test_bad_labels_raise():
     x_train, y_train, x_test, y_test = make_data()
     with pytest.raises(ValueError, match="y_train must be integer class ids of shape"):
         SnapshotCallback(x_train, y_train[:5], x_test, y_test)
-    with pytest.raises(ValueError, match="n_test must be >= 1"):
+    with pytest.raises(ValueError, match="n_test must be a positive integer"):
         SnapshotCallback(x_train, y_train, x_test, y_test, n_test=0)
 
 
