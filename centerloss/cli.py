@@ -1,19 +1,31 @@
 """The command line: ``python -m centerloss demo`` (and ``--version``).
 
-Parsing needs no TensorFlow: ``--help`` and a bad option answer at once. A
-command imports TensorFlow quietly (``centerloss.runtime``) only once its
-options are known.
+Parsing and checking the options need no TensorFlow: ``--help`` and a bad
+option answer at once, with one line that names the flag as typed. A command
+imports TensorFlow quietly (``centerloss.runtime``) only once its options
+have passed.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from centerloss import runtime
-from centerloss.config import TrainingConfig
+from centerloss.config import (
+    TrainingConfig,
+    check_alpha,
+    check_lambda,
+    check_positive_int,
+    check_positive_number,
+    check_seed,
+)
 
+PROG = "python -m centerloss"
 DEFAULTS = TrainingConfig()
 
 DEMO_HELP = """\
@@ -33,13 +45,32 @@ laptop CPU. Files written to the output folder:
 
 Paper-scale run (full MNIST, the paper's LeNet++; ~280 s per epoch and run on a
 2-core CPU, so about 3 hours for both runs; minutes on a GPU):
-  python -m centerloss demo --dataset mnist --network lenet++ --epochs 20 --batch-size 128 --learning-rate 1e-3
+  python -m centerloss demo --dataset mnist --network lenet++ --epochs 20 \\
+      --batch-size 128 --learning-rate 1e-3
 """
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="python -m centerloss",
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, like the commands' own errors."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, _error_line(f"{message} (see `{self.prog} --help`)"))
+
+
+def _error_line(message: object) -> str:
+    return f"centerloss: error: {message}\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m centerloss``: global options, then one sub-parser per command.
+
+    Each command is added by its own ``_add_*_command`` function, which sets
+    ``check`` (validates the parsed options without TensorFlow; raises
+    ValueError naming the flag) and ``run`` (does the work; returns the exit
+    code).
+    """
+    parser = _Parser(
+        prog=PROG,
         description="Center loss (Wen et al., ECCV 2016) for TensorFlow / Keras.",
     )
     parser.add_argument(
@@ -47,12 +78,23 @@ def build_parser():
         action="store_true",
         help="print the versions of centerloss, TensorFlow and Keras, and the accelerators found",
     )
+    _add_verbose_option(parser, default=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_demo_command(commands)
+    return parser
+
+
+def _add_verbose_option(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument(
         "--verbose",
         action="store_true",
-        help=f"show TensorFlow's native start-up log (also: {runtime.VERBOSE_VARIABLE}=1)",
+        default=default,
+        help="show TensorFlow's native start-up log, hidden by default "
+        f"(also: {runtime.VERBOSE_VARIABLE}=1)",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+
+def _add_demo_command(commands: argparse._SubParsersAction) -> None:
     demo = commands.add_parser(
         "demo",
         help="train without and with center loss and plot the features",
@@ -66,80 +108,149 @@ def build_parser():
         help="embedded (default: 5,000 MNIST digits, offline), mnist (60,000; downloads "
         "11 MB once), fashion-mnist, or a folder with the four MNIST IDX files or mnist.npz",
     )
+    _add_training_options(demo)
     demo.add_argument(
+        "--output",
+        type=Path,
+        default=Path("centerloss-output"),
+        help="folder for figures and metrics, created if missing (default ./centerloss-output)",
+    )
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    # The global --verbose also works after the command; SUPPRESS keeps the
+    # sub-parser from overwriting it with False when only the global one is given.
+    _add_verbose_option(demo, default=argparse.SUPPRESS)
+    demo.set_defaults(check=_check_demo, run=_run_demo)
+
+
+def _add_training_options(parser: argparse.ArgumentParser) -> None:
+    """The options of :class:`~centerloss.config.TrainingConfig` a command exposes."""
+    parser.add_argument(
         "--network",
         default=DEFAULTS.network,
         choices=["compact", "lenet++"],
         help="compact (default, fast on a CPU) or lenet++ (the paper's network)",
     )
-    demo.add_argument(
+    parser.add_argument(
         "--epochs",
         type=int,
         default=DEFAULTS.epochs,
         help=f"passes over the training images (default {DEFAULTS.epochs})",
     )
-    demo.add_argument(
+    parser.add_argument(
         "--lambda",
         dest="lambda_",
         type=float,
         default=DEFAULTS.lambda_,
         help=f"λ, weight of center loss in the second run (default {DEFAULTS.lambda_})",
     )
-    demo.add_argument(
+    parser.add_argument(
         "--alpha",
         type=float,
         default=DEFAULTS.alpha,
         help=f"α in (0, 1], the centers' learning rate (default {DEFAULTS.alpha})",
     )
-    demo.add_argument(
+    parser.add_argument(
         "--batch-size",
         type=int,
         default=DEFAULTS.batch_size,
         help=f"images per training step (default {DEFAULTS.batch_size})",
     )
-    demo.add_argument(
+    parser.add_argument(
         "--learning-rate",
         type=float,
         default=DEFAULTS.learning_rate,
         help=f"Adam's initial learning rate (default {DEFAULTS.learning_rate})",
     )
-    demo.add_argument(
+    parser.add_argument(
         "--seed",
         type=int,
         default=DEFAULTS.seed,
-        help="random seed; the same seed gives the same numbers (default 0)",
+        help=f"random seed; the same seed gives the same numbers (default {DEFAULTS.seed})",
     )
-    demo.add_argument(
-        "--output",
-        type=Path,
-        default=Path("centerloss-output"),
-        help="folder for figures and metrics (default ./centerloss-output)",
-    )
-    demo.add_argument("--quiet", action="store_true", help="no progress bars")
-    demo.set_defaults(run=_run_demo)
-    return parser
 
 
-def main(argv=None):
-    """Entry point of ``python -m centerloss`` and the ``centerloss`` script."""
+def _check_training_options(args: argparse.Namespace) -> None:
+    """The checks TrainingConfig makes, with the flags' names in the messages."""
+    check_positive_int(args.epochs, "--epochs")
+    check_lambda(args.lambda_, "--lambda")
+    check_alpha(args.alpha, "--alpha")
+    check_positive_int(args.batch_size, "--batch-size")
+    check_positive_number(args.learning_rate, "--learning-rate")
+    check_seed(args.seed, "--seed")
+
+
+def _check_demo(args: argparse.Namespace) -> None:
+    _check_training_options(args)
+    if args.lambda_ == 0:
+        raise ValueError("--lambda must be > 0: the demo compares λ=0 with your λ.")
+    _check_dataset(args.dataset)
+    _check_output_folder(args.output)
+
+
+def _check_dataset(source: str) -> None:
+    """ValueError unless ``--dataset`` names a known data set or an existing path."""
+    # NumPy and scikit-learn (about 1 s), not TensorFlow.
+    from centerloss.data import DATASETS
+
+    if source not in DATASETS and not Path(source).expanduser().exists():
+        raise ValueError(
+            f"--dataset {source!r} is neither one of {', '.join(DATASETS)} nor an existing "
+            "folder of MNIST IDX files / mnist.npz or an .npz file."
+        )
+
+
+def _check_output_folder(folder: Path) -> None:
+    """Create ``--output`` if missing and make sure a file can be written in it.
+
+    Raises ValueError if it is a file or cannot be created or written, so the
+    user learns before training, not after.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"--output {folder} is a file; give a folder for the figures and metrics "
+            "(it is created if missing)."
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ValueError(
+            f"--output {folder}: cannot create or write in this folder "
+            f"({error.strerror or error}); give a folder you can write in."
+        ) from error
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m centerloss`` and the ``centerloss`` script; returns the exit code.
+
+    Exit codes: 0 done, 2 bad options or input (one ``centerloss: error:``
+    line on stderr, nothing written but the output folder).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not args.version:
+        if args.command is None:
+            parser.error("choose a command, e.g. `python -m centerloss demo`")
+        try:
+            args.check(args)
+        except ValueError as error:
+            sys.stderr.write(_error_line(error))
+            return 2
+    runtime.import_tensorflow(verbose=args.verbose or None)
     if args.version:
         print(runtime.describe())
         return 0
-    if args.command is None:
-        parser.error("choose a command, e.g. `python -m centerloss demo`")
-    runtime.import_tensorflow(verbose=args.verbose or None)
     from centerloss.data import DataError
 
     try:
         return args.run(args)
     except (DataError, ValueError) as error:
-        print(f"centerloss: error: {error}", file=sys.stderr)
+        sys.stderr.write(_error_line(error))
         return 2
 
 
-def _run_demo(args):
+def _run_demo(args: argparse.Namespace) -> int:
     from centerloss.demo import run_demo
 
     return run_demo(args)

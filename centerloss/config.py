@@ -11,31 +11,56 @@ import numbers
 from dataclasses import dataclass
 
 
-def check_alpha(alpha):
-    """Raise ValueError unless alpha (the centers' learning rate) is a number in (0, 1]."""
+def check_alpha(alpha: float, name: str = "alpha") -> float:
+    """Return alpha (the centers' learning rate) as a float; ValueError unless it is in (0, 1].
+
+    ``name`` is the name the caller knows the setting by, e.g. ``"--alpha"``
+    on the command line; every check here prints it in its message.
+    """
     if not _is_real(alpha) or not 0.0 < alpha <= 1.0:
         raise ValueError(
-            f"alpha must be a number in (0, 1]: it is the centers' learning rate "
+            f"{name} must be a number in (0, 1]: it is the centers' learning rate "
             f"in c_j ← c_j − α·Δc_j (Algorithm 1); got {alpha!r}. The paper uses 0.5."
         )
     return float(alpha)
 
 
-def check_lambda(lambda_):
-    """Raise ValueError unless lambda_ (the center-loss weight λ of eq. 4) is a finite number ≥ 0."""
+def check_lambda(lambda_: float, name: str = "lambda_") -> float:
+    """Return λ (the center-loss weight of eq. 4) as a float; ValueError unless finite and ≥ 0."""
     if not _is_real(lambda_) or not (lambda_ >= 0.0 and math.isfinite(lambda_)):
         raise ValueError(
-            f"lambda_ must be a finite number >= 0: it weighs center loss in "
+            f"{name} must be a finite number >= 0: it weighs center loss in "
             f"L = L_S + λ·L_C (eq. 4), and 0 means softmax loss alone; got {lambda_!r}."
         )
     return float(lambda_)
 
 
-def check_positive_int(value, name):
-    """Raise ValueError unless ``value`` is an integer >= 1 (bools refused); return it."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+def check_positive_int(value: int, name: str) -> int:
+    """Return ``value`` as an int; ValueError unless it is an integer >= 1 (bools refused)."""
+    if not _is_int(value) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}.")
     return int(value)
+
+
+def check_positive_number(value: float, name: str) -> float:
+    """Return ``value`` as a float; ValueError unless it is a finite number > 0 (bools refused)."""
+    if not _is_real(value) or not (value > 0.0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number > 0; got {value!r}.")
+    return float(value)
+
+
+SEED_LIMIT = 2**32
+"""Seeds are in [0, SEED_LIMIT): NumPy's and scikit-learn's ``random_state`` range."""
+
+
+def check_seed(seed: int, name: str = "seed") -> int:
+    """Return ``seed`` as an int; ValueError unless it is an integer in [0, 2³²)."""
+    if not _is_int(seed) or not 0 <= seed < SEED_LIMIT:
+        raise ValueError(
+            f"{name} must be an integer from 0 to {SEED_LIMIT - 1}; got {seed!r}. "
+            "The same seed gives the same numbers."
+        )
+    return int(seed)
 
 
 @dataclass(frozen=True)
@@ -71,9 +96,13 @@ class TrainingConfig:
         check_alpha(self.alpha)
         for name in ("feature_dim", "epochs", "batch_size", "snapshot_size"):
             check_positive_int(getattr(self, name), name)
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0; got {self.learning_rate!r}.")
+        check_positive_number(self.learning_rate, "learning_rate")
+        check_seed(self.seed)
 
 
-def _is_real(value):
+def _is_real(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

@@ -8,7 +8,8 @@ newcomer reads "error". :func:`import_tensorflow` points descriptor 2 at a
 temporary file only while TensorFlow imports and probes its devices, then
 restores it, so warnings and errors that come later still reach the terminal.
 Set ``CENTERLOSS_VERBOSE=1`` (or pass ``--verbose`` on the command line) to
-see the start-up lines again.
+see the start-up lines again, e.g. when the process dies inside the import
+(an abort leaves no Python exception to replay the hidden lines with).
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ import os
 import platform
 import sys
 import tempfile
+from collections.abc import Iterator
 from importlib import metadata
+from types import ModuleType
+
+from centerloss import __version__
 
 VERBOSE_VARIABLE = "CENTERLOSS_VERBOSE"
 
 
-def import_tensorflow(verbose: bool | None = None):
+def import_tensorflow(verbose: bool | None = None) -> ModuleType:
     """Import TensorFlow and Keras, hiding their native start-up lines.
 
     Args:
@@ -48,7 +53,7 @@ def import_tensorflow(verbose: bool | None = None):
 
 
 @contextlib.contextmanager
-def _native_stderr_hidden():
+def _native_stderr_hidden() -> Iterator[None]:
     """Send file descriptor 2 to a temporary file; replay it if an error escapes."""
     sys.stderr.flush()
     saved = os.dup(2)
@@ -64,14 +69,14 @@ def _native_stderr_hidden():
         _restore(saved)
 
 
-def _restore(saved):
+def _restore(saved: int) -> None:
     sys.stderr.flush()
     os.dup2(saved, 2)
     os.close(saved)
 
 
 def bf16_instructions() -> list[str]:
-    """The CPU's bfloat16 instruction sets (e.g. ``avx512_bf16``, ``amx_bf16``); [] if none or unknown."""
+    """The CPU's bfloat16 instruction sets, e.g. ``["amx_bf16", "avx512_bf16"]``; [] if unknown."""
     try:
         with open("/proc/cpuinfo") as cpuinfo:
             for line in cpuinfo:
@@ -88,7 +93,7 @@ def describe() -> str:
     gpus = tf.config.list_physical_devices("GPU")
     bf16 = bf16_instructions()
     lines = [
-        f"centerloss {metadata.version('centerloss')}",
+        f"centerloss {__version__}",
         f"TensorFlow {tf.__version__}, Keras {metadata.version('keras')}, "
         f"Python {platform.python_version()}",
         f"GPU: {', '.join(gpu.name for gpu in gpus) if gpus else 'none found'}",
