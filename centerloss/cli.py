@@ -138,7 +138,8 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--lambda",
-        dest="lambda_",
+        dest="lambda_",  # a keyword in Python
+        metavar="LAMBDA",
         type=float,
         default=DEFAULTS.lambda_,
         help=f"λ, weight of center loss in the second run (default {DEFAULTS.lambda_})",

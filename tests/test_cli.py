@@ -292,3 +292,4 @@ def test_help_names_every_option(capsys):
         "--verbose",
     ):
         assert option in text
+    assert "lambda_" not in text  # the Python name of --lambda
