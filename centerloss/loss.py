@@ -50,14 +50,24 @@ def class_counts(labels: tf.Tensor) -> tf.Tensor:
       labels: integer tensor [m].
 
     Returns:
-      Integer tensor [m] (the labels' dtype). Cost O(m log m): one sort and two
-      binary searches, whatever num_classes is; static shapes, so it runs under XLA.
+      Integer tensor [m] (the labels' dtype). Cost O(m log m), whatever
+      num_classes is: one sort, then run lengths of the sorted labels. Static
+      shapes throughout, so it runs under XLA.
     """
-    sorted_labels = tf.sort(labels)
-    # Equal labels form one run in the sorted batch: its length is n_j.
-    return tf.searchsorted(sorted_labels, labels, side="right") - tf.searchsorted(
-        sorted_labels, labels, side="left"
+    order = tf.argsort(labels, stable=True)
+    sorted_labels = tf.gather(labels, order)
+    # Equal labels form one run of the sorted batch; its length is their n_j.
+    run_starts = tf.concat(
+        [
+            tf.ones_like(sorted_labels[:1]),
+            tf.cast(sorted_labels[1:] != sorted_labels[:-1], labels.dtype),
+        ],
+        axis=0,
     )
+    run = tf.cumsum(run_starts) - 1
+    run_lengths = tf.math.unsorted_segment_sum(tf.ones_like(labels), run, tf.size(labels))
+    # Back from sorted order to the batch's order.
+    return tf.scatter_nd(order[:, tf.newaxis], tf.gather(run_lengths, run), tf.shape(labels))
 
 
 def center_deltas(features: tf.Tensor, labels: tf.Tensor, centers) -> tf.Tensor:
