@@ -33,10 +33,11 @@ class CenterLossModel(keras.Model):
 
     A batch that cannot be trained on (a label outside [0, num_classes),
     NaN or inf features, or a non-finite loss) changes nothing: no weight,
-    no optimizer slot or iteration count, no center. ``fit`` then raises
-    ``tf.errors.InvalidArgumentError`` saying what was wrong, in every mode:
-    eager, graph, and XLA (``jit_compile=True``), where TensorFlow drops its
-    own asserts. Under the ``mixed_float16`` policy the loss is scaled by
+    no optimizer slot or iteration count, no center; and ``fit`` raises an
+    error saying what was wrong: ``tf.errors.InvalidArgumentError`` in graph
+    mode and under XLA (``jit_compile=True``, where TensorFlow drops its own
+    asserts and the step itself refuses the batch), ``ValueError`` for a bad
+    batch with ``run_eagerly=True``. Under the ``mixed_float16`` policy the loss is scaled by
     Keras's ``LossScaleOptimizer`` (which ``compile`` adds); the centers and
     center distances stay float32 under any policy.
 
@@ -160,7 +161,7 @@ class CenterLossModel(keras.Model):
     def test_step(self, data):
         x, labels = _unpack(data)
         logits, features = self(x, training=False)
-        losses, labels = self._joint_losses(labels, logits, features)[::2]
+        losses, _, labels = self._joint_losses(labels, logits, features)
         return self._log(losses, labels, logits)
 
     def make_train_function(self, force=False):
