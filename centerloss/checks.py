@@ -114,10 +114,27 @@ def unwrap_variable(centers):
     return centers.value if isinstance(centers, keras.Variable) else centers
 
 
+LABEL_OUT_OF_RANGE, NON_FINITE_FEATURES = 1, 2
+"""Codes of ``batch_problem``; 0 means the batch is valid."""
+
+
+def batch_problem(features, labels, num_classes) -> tf.Tensor:
+    """Scalar int32 tensor: why a batch cannot be used, as a tensor that XLA can compute.
+
+    0 when every label is in [0, num_classes) and every feature is finite;
+    else ``LABEL_OUT_OF_RANGE`` (checked first) or ``NON_FINITE_FEATURES``.
+    """
+    in_range = tf.logical_and(labels >= 0, labels < tf.cast(num_classes, labels.dtype))
+    return tf.where(
+        tf.reduce_all(in_range),
+        tf.where(tf.reduce_all(tf.math.is_finite(features)), 0, NON_FINITE_FEATURES),
+        LABEL_OUT_OF_RANGE,
+    )
+
+
 def batch_is_valid(features, labels, num_classes) -> tf.Tensor:
     """Scalar bool tensor: all labels in [0, num_classes) and all features finite."""
-    in_range = tf.logical_and(labels >= 0, labels < tf.cast(num_classes, labels.dtype))
-    return tf.logical_and(tf.reduce_all(in_range), tf.reduce_all(tf.math.is_finite(features)))
+    return tf.equal(batch_problem(features, labels, num_classes), 0)
 
 
 def _raise_if_bad_values(features, labels, num_classes):

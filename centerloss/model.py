@@ -6,15 +6,23 @@ import tensorflow as tf
 from centerloss import checks
 from centerloss.loss import apply_center_step, center_loss
 
-# Why the last training step refused its batch (0: it did not). Kept in a
-# variable so that fit can raise on the host whatever compiled the step.
+# Why the last training step refused its batch (0: it did not; 1 and 2 are
+# checks.batch_problem's codes). Kept in a variable so that fit can raise on
+# the host whatever compiled the step.
+NON_FINITE_LOSS = 3
 _PROBLEMS = {
-    1: "labels must be class ids in [0, {num_classes}); the batch had a label outside that "
-    "range. Check num_classes and that the labels are 0-based.",
-    2: "features must be finite; the batch gave NaN or inf features. Check the input data "
-    "for NaN or inf values and the learning rate.",
-    3: "the loss is not finite (NaN or inf) although the batch is valid: training diverged. "
-    "Lower the learning rate or λ.",
+    checks.LABEL_OUT_OF_RANGE: (
+        "labels must be class ids in [0, {num_classes}); the batch had a label outside "
+        "that range. Check num_classes and that the labels are 0-based."
+    ),
+    checks.NON_FINITE_FEATURES: (
+        "features must be finite; the batch gave NaN or inf features. Check the input "
+        "data for NaN or inf values, and the learning rate."
+    ),
+    NON_FINITE_LOSS: (
+        "the loss is not finite (NaN or inf) although the batch is valid: training "
+        "diverged. Lower the learning rate or λ."
+    ),
 }
 
 
@@ -224,14 +232,11 @@ class CenterLossModel(keras.Model):
         call (``steps_per_execution`` > 1) are refused too, so the model stays
         as it was before the bad batch until ``fit`` raises.
         """
+        problem = checks.batch_problem(features, labels, self.num_classes)
         problem = tf.where(
-            tf.reduce_all(tf.logical_and(labels >= 0, labels < self.num_classes)),
-            tf.where(
-                tf.reduce_all(tf.math.is_finite(features)),
-                tf.where(tf.math.is_finite(loss), 0, 3),
-                2,
-            ),
-            1,
+            tf.logical_and(tf.equal(problem, 0), tf.logical_not(tf.math.is_finite(loss))),
+            NON_FINITE_LOSS,
+            problem,
         )
         replica = tf.distribute.get_replica_context()
         if replica is not None and replica.num_replicas_in_sync > 1:
