@@ -71,8 +71,8 @@ def check_batch(features, labels, centers) -> tuple[tf.Tensor, tf.Tensor]:
         tf.debugging.assert_equal(
             tf.shape(features)[0],
             tf.shape(labels)[0],
-            message="features and labels must have the same batch size "
-            "(labels must hold one integer class id per example); got features, labels",
+            message="features and labels must have the same batch size (labels must hold "
+            "one integer class id per example); counts of features, then labels:",
         ),
         # tf.debugging.Assert rather than assert_less: it prints the offending
         # labels, not the first three of the batch.
