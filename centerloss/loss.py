@@ -60,7 +60,7 @@ def class_counts(labels: tf.Tensor) -> tf.Tensor:
     run_starts = tf.concat(
         [
             tf.ones_like(sorted_labels[:1]),
-            tf.cast(sorted_labels[1:] != sorted_labels[:-1], labels.dtype),
+            tf.cast(tf.not_equal(sorted_labels[1:], sorted_labels[:-1]), labels.dtype),
         ],
         axis=0,
     )
