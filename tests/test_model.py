@@ -1,5 +1,7 @@
 """CenterLossModel: Algorithm 1 inside model.fit, saving, and MirroredStrategy."""
 
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -147,6 +149,18 @@ def test_get_config_round_trip():
     assert clone.name == "clm"
 
 
+@functools.cache
+def mirrored_strategy():
+    """One MirroredStrategy over two logical CPUs for the whole module.
+
+    Two strategy objects in one process hand out the same collective keys, and
+    TensorFlow then mixes up the collectives of different models.
+    """
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+    assert len(devices) >= 2, "conftest.py should have made two logical CPUs"
+    return tf.distribute.MirroredStrategy(devices[:2])
+
+
 def train_under(strategy, epochs=2):
     x, y = data(m=64)
     with strategy.scope():
@@ -157,10 +171,8 @@ def train_under(strategy, epochs=2):
 
 
 def test_mirrored_strategy_gives_the_same_centers_as_one_device():
-    devices = [d.name for d in tf.config.list_logical_devices("CPU")]
-    assert len(devices) >= 2, "conftest.py should have made two logical CPUs"
     one_weights, one_centers, one_history = train_under(tf.distribute.get_strategy())
-    two_weights, two_centers, two_history = train_under(tf.distribute.MirroredStrategy(devices[:2]))
+    two_weights, two_centers, two_history = train_under(mirrored_strategy())
     np.testing.assert_allclose(two_centers, one_centers, rtol=1e-5, atol=1e-6)
     for a, b in zip(one_weights, two_weights, strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
@@ -271,3 +283,20 @@ def test_saved_model_comes_back_compiled(tmp_path, recwarn):
         keras.ops.convert_to_numpy(loaded.optimizer.iterations),
         keras.ops.convert_to_numpy(model.optimizer.iterations),
     )
+
+
+def test_mirrored_strategy_refuses_a_diverging_batch_on_every_replica():
+    # Two replicas: the verdict is global, and the optimizer step is skipped in
+    # cross-replica context (the path MirroredStrategy takes).
+    with mirrored_strategy().scope():
+        model = CenterLossModel(linear_backbone(), lambda_=0.1, alpha=0.5)
+        model.compile(optimizer=keras.optimizers.Adam(0.01))
+    x, y = data(m=M)
+    model.fit(x, y, batch_size=M, epochs=1, verbose=0)
+    before = [*numpy_weights(model), *map(keras.ops.convert_to_numpy, model.optimizer.variables)]
+    x[: M // 2] = 1e30  # only the first replica's half diverges
+    with pytest.raises(tf.errors.InvalidArgumentError, match="loss is not finite"):
+        model.fit(x, y, batch_size=M, epochs=1, shuffle=False, verbose=0)
+    after = [*numpy_weights(model), *map(keras.ops.convert_to_numpy, model.optimizer.variables)]
+    for old, new in zip(before, after, strict=True):
+        np.testing.assert_array_equal(new, old)
