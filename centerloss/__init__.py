@@ -8,7 +8,8 @@ The public surface, importable from the package itself::
     centerloss.update_centers(centers, features, labels, alpha)     # eq. (3), Algorithm 1
 
 and the submodules the lessons use: ``centerloss.data`` (``load_dataset``),
-``centerloss.networks``, ``centerloss.experiment``, ``centerloss.snapshots``,
+``centerloss.networks``, ``centerloss.config`` (``TrainingConfig``),
+``centerloss.experiment``, ``centerloss.snapshots``,
 ``centerloss.metrics``, ``centerloss.plots`` and ``centerloss.compat`` (the
 article's TF1 API). Names are loaded on first use, so ``import centerloss``
 is cheap and ``python -m centerloss --help`` needs no TensorFlow.
@@ -37,6 +38,7 @@ _EXPORTS = {
 }
 _SUBMODULES = (
     "compat",
+    "config",
     "data",
     "experiment",
     "metrics",

@@ -380,14 +380,21 @@ def _normalise(
     """Bring one split's images and labels into the common layout.
 
     Args:
-        arrays: raw arrays; images are N 28x28 images in any shape
-            ((N, 28, 28), (N, 28, 28, 1), (N, 784)) and any real dtype with
-            values 0..255; labels are integer class indices of shape (N,).
+        arrays: raw arrays; images are N ≥ 1 28x28 images in any shape
+            ((N, 28, 28), (N, 28, 28, 1), (N, 784)): integers 0..255, or
+            floats either 0..255 or already scaled to [0, 1] (a float array
+            whose values all lie in [0, 1] is kept as it is, not divided by
+            255 again); labels are integer class indices of shape (N,).
         sources: descriptions of the arrays, for error messages.
         x_key, y_key: which images and labels to normalise.
 
     Returns:
         float32 images in [0, 1] shaped (N, 28, 28, 1); int32 labels (N,).
+
+    Raises:
+        DataError: wrong shapes or dtypes, counts that differ, no images,
+            NaN or infinite pixels, pixels outside 0..255, or labels
+            outside 0..9.
     """
     images, labels = np.asarray(arrays[x_key]), np.asarray(arrays[y_key])
     x_src, y_src = sources[x_key], sources[y_key]
@@ -403,16 +410,26 @@ def _normalise(
             f"Count mismatch: {x_src} has {len(images)} images but "
             f"{y_src} has {len(labels)} labels."
         )
-    if images.size and (images.min() < 0 or images.max() > 255):
+    if not len(images):
+        raise DataError(f"{x_src} holds no images: a split needs at least one.")
+    if not np.issubdtype(images.dtype, np.integer) and not np.isfinite(images).all():
+        bad = int(np.count_nonzero(~np.isfinite(images)))
         raise DataError(
-            f"{x_src}: pixel values span {images.min()}..{images.max()}, expected 0..255."
+            f"{x_src}: {bad} pixel values are NaN or infinite; every pixel must be a "
+            "number in 0..255 (or in [0, 1] for float images). Fix or drop those images."
         )
-    if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
+    low, high = images.min(), images.max()
+    if low < 0 or high > 255:
+        raise DataError(f"{x_src}: pixel values span {low}..{high}, expected 0..255.")
+    if labels.min() < 0 or labels.max() >= NUM_CLASSES:
         raise DataError(
             f"{y_src}: labels span {labels.min()}..{labels.max()}, expected 0..{NUM_CLASSES - 1}."
         )
-    images = images.reshape(len(images), IMAGE_SIDE, IMAGE_SIDE, 1)
-    return images.astype(np.float32) / np.float32(255), labels.astype(np.int32)
+    # Float images all within [0, 1] are already scaled: dividing again would
+    # squeeze them into [0, 0.004].
+    already_scaled = np.issubdtype(images.dtype, np.floating) and high <= 1
+    images = images.reshape(len(images), IMAGE_SIDE, IMAGE_SIDE, 1).astype(np.float32)
+    return (images if already_scaled else images / np.float32(255)), labels.astype(np.int32)
 
 
 def _read_maybe_gzipped(path: Path) -> bytes:

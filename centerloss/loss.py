@@ -22,7 +22,7 @@ import tensorflow as tf
 from centerloss import checks
 
 
-def center_loss(features, labels, centers):
+def center_loss(features, labels, centers) -> tf.Tensor:
     """Center loss L_C of a batch, eq. (2) averaged over the batch.
 
     Args:
@@ -43,30 +43,54 @@ def center_loss(features, labels, centers):
     return 0.5 * tf.reduce_mean(squared_distances)
 
 
-def center_deltas(features, labels, centers):
+def class_counts(labels: tf.Tensor) -> tf.Tensor:
+    """n_{y_i} for every sample: how many labels of the batch equal ``labels[i]``.
+
+    Args:
+      labels: integer tensor [m].
+
+    Returns:
+      Integer tensor [m] (the labels' dtype). Cost O(m log m), whatever
+      num_classes is: one sort, then run lengths of the sorted labels. Static
+      shapes throughout, so it runs under XLA.
+    """
+    order = tf.argsort(labels, stable=True)
+    sorted_labels = tf.gather(labels, order)
+    # Equal labels form one run of the sorted batch; its length is their n_j.
+    run_starts = tf.concat(
+        [
+            tf.ones_like(sorted_labels[:1]),
+            tf.cast(tf.not_equal(sorted_labels[1:], sorted_labels[:-1]), labels.dtype),
+        ],
+        axis=0,
+    )
+    run = tf.cumsum(run_starts) - 1
+    run_lengths = tf.math.unsorted_segment_sum(tf.ones_like(labels), run, tf.size(labels))
+    # Back from sorted order to the batch's order.
+    return tf.scatter_nd(order[:, tf.newaxis], tf.gather(run_lengths, run), tf.shape(labels))
+
+
+def center_deltas(features: tf.Tensor, labels: tf.Tensor, centers) -> tf.Tensor:
     """Per-sample terms of Δc_j in eq. (3).
 
     Returns a float tensor [m, d] whose row i is (c_{y_i} − x_i) / (1 + n_{y_i}),
-    n_j being the number of samples of class j in the batch. Summing the rows
-    that share a label gives Δc_j exactly, repeated labels included.
-
-    The counts n_{y_i} come from comparing the batch's labels with each other,
-    O(m²) for m ≤ a few thousand, instead of a histogram over all classes, so the
-    cost grows with the batch and not with num_classes; and unlike
-    ``tf.unique`` it has static shapes, which XLA needs.
+    n_j being the number of samples of class j in the batch (``class_counts``).
+    Summing the rows that share a label gives Δc_j exactly, repeated labels
+    included. The cost grows with the batch, O(m·d + m log m), not with
+    num_classes.
     """
-    same_class = tf.equal(labels[:, tf.newaxis], labels[tf.newaxis, :])
-    counts = tf.reduce_sum(tf.cast(same_class, features.dtype), axis=1, keepdims=True)
+    counts = tf.cast(class_counts(labels), features.dtype)[:, tf.newaxis]
     return (tf.gather(centers, labels) - features) / (1.0 + counts)
 
 
-def update_centers(centers, features, labels, alpha):
+def update_centers(centers, features, labels, alpha: float):
     """Algorithm 1's center step: c_j ← c_j − α · Δc_j, in place.
 
     Args:
       centers: ``tf.Variable`` (or Keras Variable) [num_classes, d], updated in place.
       features: float tensor [m, d].
-      labels: integer tensor [m] in [0, num_classes).
+      labels: integer tensor [m] in [0, num_classes) (any shape holding one
+        label per example, e.g. [m, 1], is accepted).
       alpha: Python float in (0, 1], the centers' learning rate.
 
     Returns:
@@ -74,20 +98,36 @@ def update_centers(centers, features, labels, alpha):
       rejected (labels out of range, non-finite features) raises where
       TensorFlow can raise (eagerly and in graphs) and, under XLA, where asserts
       are dropped, leaves the centers unchanged instead of writing NaN.
-      Cost: one gather and one scatter of m rows, O(m·d + m²), whatever
-      num_classes is.
+      Cost: one gather and one scatter of m rows and a sort of the m labels,
+      O(m·d + m log m), whatever num_classes is.
     """
     checks.check_alpha(alpha)
     variable = checks.unwrap_variable(centers)
     features, labels = checks.check_batch(features, labels, variable)
     # The static row count: tf.shape(variable) would read, and so copy, all centers.
-    ok = checks.batch_is_valid(features, labels, variable.shape[0])
-    # Under XLA the asserts above are no-ops: route a bad batch to a zero update
-    # of row 0 so that nothing changes and nothing reads out of bounds.
-    safe_labels = tf.where(ok, labels, tf.zeros_like(labels))
-    safe_features = tf.where(ok, features, tf.zeros_like(features))
-    deltas = center_deltas(safe_features, safe_labels, variable)
-    step = tf.where(ok, alpha * deltas, tf.zeros_like(deltas))
-    # scatter_sub adds up rows that share an index: the Σ over i of eq. (3).
-    variable.scatter_sub(tf.IndexedSlices(step, safe_labels))
+    valid = checks.batch_is_valid(features, labels, variable.shape[0])
+    apply_center_step(variable, features, labels, alpha, valid)
     return centers
+
+
+def apply_center_step(centers, features, labels, alpha: float, valid) -> None:
+    """c_j ← c_j − α · Δc_j on a checked batch, only where ``valid`` is true.
+
+    The unchecked core of ``update_centers``, for callers that validate the
+    batch themselves (``CenterLossModel`` also rejects a non-finite loss).
+
+    Args:
+      centers: ``tf.Variable`` [num_classes, d], updated in place.
+      features: float tensor [m, d] in the centers' dtype.
+      labels: int32 tensor [m].
+      alpha: the centers' learning rate in (0, 1].
+      valid: scalar bool tensor; when false the centers do not change at all.
+    """
+    # Under XLA asserts are no-ops: route a bad batch to a zero update of
+    # row 0 so that nothing changes and nothing reads out of bounds.
+    safe_labels = tf.where(valid, labels, tf.zeros_like(labels))
+    safe_features = tf.where(valid, features, tf.zeros_like(features))
+    deltas = center_deltas(safe_features, safe_labels, centers)
+    step = tf.where(valid, alpha * deltas, tf.zeros_like(deltas))
+    # scatter_sub adds up rows that share an index: the Σ over i of eq. (3).
+    centers.scatter_sub(tf.IndexedSlices(step, safe_labels))

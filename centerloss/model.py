@@ -4,7 +4,26 @@ import keras
 import tensorflow as tf
 
 from centerloss import checks
-from centerloss.loss import center_loss, update_centers
+from centerloss.loss import apply_center_step, center_loss
+
+# Why the last training step refused its batch (0: it did not; 1 and 2 are
+# checks.batch_problem's codes). Kept in a variable so that fit can raise on
+# the host whatever compiled the step.
+NON_FINITE_LOSS = 3
+_PROBLEMS = {
+    checks.LABEL_OUT_OF_RANGE: (
+        "labels must be class ids in [0, {num_classes}); the batch had a label outside "
+        "that range. Check num_classes and that the labels are 0-based."
+    ),
+    checks.NON_FINITE_FEATURES: (
+        "features must be finite; the batch gave NaN or inf features. Check the input "
+        "data for NaN or inf values, and the learning rate."
+    ),
+    NON_FINITE_LOSS: (
+        "the loss is not finite (NaN or inf) although the batch is valid: training "
+        "diverged. Lower the learning rate or λ."
+    ),
+}
 
 
 @keras.saving.register_keras_serializable(package="centerloss")
@@ -15,9 +34,20 @@ class CenterLossModel(keras.Model):
     L = L_S + λ·L_C (eq. 4) with the compiled optimizer, then move the centers
     with c_j ← c_j − α·Δc_j (eq. 3) from the same batch's features. The centers
     are a non-trainable weight, like BatchNormalization's moving statistics:
-    they are saved in ``.keras`` files and restored with the model. With
+    they are saved in ``.keras`` files and restored with the model, and
+    ``model.trainable = False`` (before ``compile``) freezes them too. With
     ``lambda_=0`` the step is plain softmax training (the centers are still
     tracked, so both runs can be plotted the same way).
+
+    A batch that cannot be trained on (a label outside [0, num_classes),
+    NaN or inf features, or a non-finite loss) changes nothing: no weight,
+    no optimizer slot or iteration count, no center; and ``fit`` raises an
+    error saying what was wrong: ``tf.errors.InvalidArgumentError`` in graph
+    mode and under XLA (``jit_compile=True``, where TensorFlow drops its own
+    asserts and the step itself refuses the batch), ``ValueError`` for a bad
+    batch with ``run_eagerly=True``. Under the ``mixed_float16`` policy the loss is scaled by
+    Keras's ``LossScaleOptimizer`` (which ``compile`` adds); the centers and
+    center distances stay float32 under any policy.
 
     Args:
       backbone: a ``keras.Model`` mapping images to ``(logits [m, C], features [m, d])``.
@@ -27,13 +57,20 @@ class CenterLossModel(keras.Model):
         it is a functional model, required otherwise.
 
     Logged metrics (``History.history``, ``val_`` too): ``loss`` (the joint
-    loss L), ``softmax_loss`` (L_S), ``center_loss`` (L_C) and ``accuracy``.
-    Labels are integer class ids; compile with just an optimizer:
-    ``model.compile(optimizer="adam")``.
+    loss L plus any regularization penalties of the backbone: what the
+    optimizer minimises), ``softmax_loss`` (L_S), ``center_loss`` (L_C) and
+    ``accuracy``. Labels are integer class ids, one per example. Compile with
+    just an optimizer: ``model.compile(optimizer="adam")``.
     """
 
     def __init__(
-        self, backbone, lambda_=0.0, alpha=0.5, num_classes=None, feature_dim=None, **kwargs
+        self,
+        backbone: keras.Model,
+        lambda_: float = 0.0,
+        alpha: float = 0.5,
+        num_classes: int | None = None,
+        feature_dim: int | None = None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.backbone = backbone
@@ -50,6 +87,11 @@ class CenterLossModel(keras.Model):
             aggregation="only_first_replica",
             name="centers",
         )
+        # A plain tf.Variable: training state, not a model weight (not saved in
+        # .keras files). Every replica computes the same value.
+        self._problem = tf.Variable(
+            0, trainable=False, aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA
+        )
         # All weights exist once a functional backbone does: nothing is left to build.
         self.built = backbone.built
         self._trackers = {
@@ -64,25 +106,110 @@ class CenterLossModel(keras.Model):
     def metrics(self):
         return [*self._trackers.values(), self._accuracy]
 
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        **kwargs,
+    ):
+        """``keras.Model.compile`` with the losses and metrics built in.
+
+        The loss is fixed by eq. (4), L = L_S + λ·L_C with λ = ``lambda_``; the
+        logged metrics are fixed too (see the class docstring). Passing
+        ``loss``, ``loss_weights``, ``metrics`` or ``weighted_metrics`` raises
+        ``ValueError`` rather than being ignored. Every other argument
+        (``jit_compile``, ``steps_per_execution``, ``run_eagerly``, ...) is
+        Keras's.
+        """
+        given = {
+            "loss": loss,
+            "loss_weights": loss_weights,
+            "metrics": metrics,
+            "weighted_metrics": weighted_metrics,
+        }
+        given = [name for name, value in given.items() if value is not None]
+        if given:
+            raise ValueError(
+                f"CenterLossModel.compile does not take {', '.join(given)}: the loss is "
+                "softmax + λ·center loss (eq. 4), set by CenterLossModel(lambda_=...), and "
+                "loss, softmax_loss, center_loss and accuracy are always logged. Compile "
+                'with just an optimizer, e.g. model.compile(optimizer="adam"); for other '
+                "metrics, call the model on held-out data (model.predict) or use a callback."
+            )
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        """Compile as the saved model was (``keras.models.load_model`` calls this)."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)  # so the saved slots load
+
     def train_step(self, data):
         x, labels = _unpack(data)
         with tf.GradientTape() as tape:
             logits, features = self(x, training=True)
-            losses = self._joint_losses(labels, logits, features)
-            total = losses["loss"] + tf.add_n([0.0, *self.losses])
+            losses, features, labels = self._joint_losses(labels, logits, features)
+            # Log what is optimised: regularization penalties included, as Keras does.
+            losses["loss"] = losses["loss"] + tf.add_n([0.0, *self.losses])
             # The optimizer sums gradients over replicas: scale each replica's share.
-            total /= tf.distribute.get_strategy().num_replicas_in_sync
-        gradients = tape.gradient(total, self.trainable_variables)
-        self.optimizer.apply(gradients, self.trainable_variables)
-        self._update_centers(features, labels)
+            total = losses["loss"] / tf.distribute.get_strategy().num_replicas_in_sync
+            # Under mixed_float16, LossScaleOptimizer scales here and unscales the gradients.
+            total = self.optimizer.scale_loss(total)
+        valid = self._check_step(features, labels, losses["loss"])
+        if self.trainable_variables:
+            gradients = tape.gradient(total, self.trainable_variables)
+            self._apply_gradients_if(valid, gradients)
+        if self.trainable:  # like BatchNormalization: a frozen model keeps its statistics
+            self._update_centers(features, labels, valid)
         return self._log(losses, labels, logits)
 
     def test_step(self, data):
         x, labels = _unpack(data)
         logits, features = self(x, training=False)
-        return self._log(self._joint_losses(labels, logits, features), labels, logits)
+        losses, _, labels = self._joint_losses(labels, logits, features)
+        return self._log(losses, labels, logits)
+
+    def make_train_function(self, force=False):
+        """Keras's train function, followed by a host-side check of the step.
+
+        Under XLA the step cannot raise; it records why it refused a batch
+        instead, and this raises that reason once the step has run.
+        """
+        if self.train_function is not None and not force:
+            return self.train_function
+        super().make_train_function(force=force)  # sets self.train_function
+        train_function = self.train_function
+
+        def checked_train_function(iterator):
+            outputs = train_function(iterator)
+            self._raise_if_batch_refused()
+            return outputs
+
+        self.train_function = checked_train_function
+        return checked_train_function
+
+    def export(
+        self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs
+    ):
+        """``keras.Model.export``: an inference artifact serving ``(logits, features)``.
+
+        By default the input signature is that of a functional backbone's
+        ``keras.Input``, any batch size; pass ``input_signature`` for a
+        subclassed backbone.
+        """
+        inputs = getattr(self.backbone, "inputs", None)
+        if input_signature is None and inputs:
+            specs = [tf.TensorSpec((None, *x.shape[1:]), x.dtype, name=x.name) for x in inputs]
+            input_signature = [specs[0] if len(specs) == 1 else specs]
+        return super().export(
+            filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs
+        )
 
     def _joint_losses(self, labels, logits, features):
+        """Eq. (1), (2), (4) of a batch; also the checked features and labels [m]."""
         # Validate first: the checked tensors carry the asserts, so a bad batch
         # stops the step before any weight or center changes.
         features, labels = checks.check_batch(features, labels, self.centers.value)
@@ -95,16 +222,79 @@ class CenterLossModel(keras.Model):
         )
         centered = center_loss(features, labels, self.centers)  # L_C, eq. (2), batch mean
         joint = softmax + self.lambda_ * centered  # eq. (4)
-        return {"loss": joint, "softmax_loss": softmax, "center_loss": centered}
+        losses = {"loss": joint, "softmax_loss": softmax, "center_loss": centered}
+        return losses, features, labels
 
-    def _update_centers(self, features, labels):
+    def _check_step(self, features, labels, loss):
+        """Scalar bool: train on this batch. Records why not in ``self._problem``.
+
+        Once a batch is refused, later steps of the same ``train_function``
+        call (``steps_per_execution`` > 1) are refused too, so the model stays
+        as it was before the bad batch until ``fit`` raises.
+        """
+        problem = checks.batch_problem(features, labels, self.num_classes)
+        problem = tf.where(
+            tf.logical_and(tf.equal(problem, 0), tf.logical_not(tf.math.is_finite(loss))),
+            NON_FINITE_LOSS,
+            problem,
+        )
+        replica = tf.distribute.get_replica_context()
+        if replica is not None and replica.num_replicas_in_sync > 1:
+            # One verdict for the global batch: every replica skips, or none.
+            problem = tf.reduce_max(replica.all_gather(problem[tf.newaxis], axis=0))
+        previous = self._problem.read_value()
+        problem = tf.where(previous > 0, previous, problem)
+        self._problem.assign(problem)
+        return tf.equal(problem, 0)
+
+    def _apply_gradients_if(self, valid, gradients):
+        """``optimizer.apply`` only when ``valid``: no slot or iteration changes otherwise."""
+        variables = self.trainable_variables
+        if tf.__internal__.distribute.strategy_supports_no_merge_call():
+            tf.cond(valid, lambda: self.optimizer.apply(gradients, variables), lambda: None)
+            return
+
+        # MirroredStrategy's optimizer step calls merge_call, which a cond in
+        # replica context cannot hold: branch in cross-replica context, as
+        # keras.optimizers.LossScaleOptimizer does. The gradients travel as
+        # arguments so that each replica applies its own.
+        def cross_replica(strategy, valid, gradients):
+            def apply():
+                strategy.extended.call_for_each_replica(
+                    self.optimizer.apply, args=(gradients, variables)
+                )
+
+            valid = strategy.experimental_local_results(valid)[0]
+            tf.cond(valid, apply, lambda: None)
+
+        tf.distribute.get_replica_context().merge_call(cross_replica, args=(valid, gradients))
+
+    def _update_centers(self, features, labels, valid):
         """Algorithm 1's center step on the global batch, whatever the replica count."""
         replica = tf.distribute.get_replica_context()
         if replica is not None and replica.num_replicas_in_sync > 1:
             # n_j in eq. (3) counts the whole global batch: gather it on every replica.
             features = replica.all_gather(features, axis=0)
-            labels = replica.all_gather(tf.reshape(labels, [-1]), axis=0)
-        update_centers(self.centers, tf.stop_gradient(features), labels, self.alpha)
+            labels = replica.all_gather(labels, axis=0)
+        apply_center_step(
+            checks.unwrap_variable(self.centers),
+            tf.stop_gradient(features),
+            labels,
+            self.alpha,
+            valid,
+        )
+
+    def _raise_if_batch_refused(self):
+        problem = int(self._problem.numpy())
+        if problem:
+            self._problem.assign(0)  # the next fit starts afresh
+            message = _PROBLEMS[problem].format(num_classes=self.num_classes)
+            raise tf.errors.InvalidArgumentError(
+                None,
+                None,
+                f"CenterLossModel refused a training batch: {message} Nothing was "
+                "changed by that batch (weights, optimizer state and centers are as before it).",
+            )
 
     def _log(self, losses, labels, logits):
         for name, value in losses.items():

@@ -166,7 +166,7 @@ def test_fit_on_a_bad_batch_raises_and_changes_nothing(case, labels):
     with pytest.raises(tf.errors.InvalidArgumentError, match="labels must be class ids|finite"):
         model.fit(x, labels, batch_size=20, epochs=1, verbose=0)
     after = [keras.ops.convert_to_numpy(w) for w in model.weights]
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=True):
         np.testing.assert_array_equal(old, new)
 
 
@@ -178,3 +178,58 @@ def test_fit_rejects_float_labels_and_sample_weights():
         model.fit(x, np.zeros(8, np.float32), verbose=0)
     with pytest.raises(ValueError, match="sample_weight"):
         model.fit(x, np.zeros(8, np.int32), sample_weight=np.ones(8), verbose=0)
+
+
+def test_graph_mode_label_error_shows_the_offending_labels():
+    variable = tf.Variable(CENTERS)
+    step = tf.function(lambda x, y: centerloss.update_centers(variable, x, y, 0.5).read_value())
+    labels = np.array([0, 1, 2, 3, 9, 0, -2], np.int32)
+    with pytest.raises(tf.errors.InvalidArgumentError) as info:
+        step(np.ones((7, 3), np.float32), labels)
+    message = str(info.value)
+    assert "labels must be class ids in [0, 4)" in message
+    assert "[9 -2]" in message  # the bad ones, not the first three of the batch
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (5, 1, 2)])
+def test_labels_with_more_than_one_value_per_example_are_refused(shape):
+    with pytest.raises(ValueError, match=r"one integer class id per example.*argmax"):
+        centerloss.center_loss(GOOD_X, np.zeros(shape, np.int32), CENTERS)
+
+
+def untyped_labels(x, y, batch_size):
+    """A tf.data pipeline whose labels come back from numpy_function: static rank unknown."""
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+    return dataset.map(lambda a, b: (a, tf.numpy_function(lambda v: v, [b], tf.int32)))
+
+
+def test_fit_accepts_labels_of_unknown_rank_and_of_shape_m_1():
+    x = np.random.default_rng(0).normal(size=(20, 5)).astype(np.float32)
+    y = np.array([0, 1, 2, 2, 3] * 4, np.int32)
+    runs = {}
+    for name in ("vector", "unknown rank", "then [m, 1]"):
+        keras.utils.set_random_seed(0)
+        model = CenterLossModel(tiny_backbone(), lambda_=0.1, alpha=0.5)
+        model.compile(optimizer="sgd")
+        if name == "unknown rank":
+            dataset = untyped_labels(x, y, 5)
+            assert dataset.element_spec[1].shape.rank is None
+            model.fit(dataset, epochs=2, verbose=0)
+        else:
+            model.fit(x, y, batch_size=5, epochs=1, shuffle=False, verbose=0)
+            labels = y[:, None] if name == "then [m, 1]" else y
+            model.fit(x, labels, batch_size=5, shuffle=False, verbose=0)
+            model.evaluate(x, y[:, None], verbose=0)
+        runs[name] = keras.ops.convert_to_numpy(model.centers)
+    np.testing.assert_allclose(runs["unknown rank"], runs["vector"], rtol=1e-6)
+    np.testing.assert_allclose(runs["then [m, 1]"], runs["vector"], rtol=1e-6)
+
+
+def test_unknown_rank_labels_with_the_wrong_count_fail_at_run_time():
+    x = np.zeros((20, 5), np.float32)
+    model = CenterLossModel(tiny_backbone(), lambda_=0.1)
+    model.compile(optimizer="sgd")
+    before = keras.ops.convert_to_numpy(model.centers).copy()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="one integer class id per example"):
+        model.fit(untyped_labels(x, np.zeros((20, 2), np.int32), 5), verbose=0)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model.centers), before)

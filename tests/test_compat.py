@@ -94,3 +94,30 @@ def test_alpha_is_validated_as_a_learning_rate():
         features = tf1.placeholder(tf.float32, [None, DIM])
         with pytest.raises(ValueError, match="learning rate"):
             get_center_loss(features, tf1.placeholder(tf.int32, [None]), 1.5, NUM_CLASSES)
+
+
+def test_eager_call_says_it_is_a_graph_mode_api():
+    with pytest.raises(RuntimeError, match="graph-mode API.*tf.Graph"):
+        get_center_loss(tf.zeros((4, DIM)), tf.zeros(4, tf.int32), 0.5, NUM_CLASSES)
+
+
+def test_second_call_in_one_graph_says_to_use_a_variable_scope():
+    with tf.Graph().as_default():
+        features = tf1.placeholder(tf.float32, [None, DIM])
+        labels = tf1.placeholder(tf.int32, [None])
+        get_center_loss(features, labels, 0.5, NUM_CLASSES)
+        with pytest.raises(ValueError, match="already called.*variable_scope.*reuse=True"):
+            get_center_loss(features, labels, 0.5, NUM_CLASSES)
+        # Both ways out that the message names work.
+        with tf1.variable_scope("second_head"):
+            _, other, _ = get_center_loss(features, labels, 0.5, NUM_CLASSES)
+        with tf1.variable_scope(tf1.get_variable_scope(), reuse=True):
+            _, shared, _ = get_center_loss(features, labels, 0.5, NUM_CLASSES)
+        assert other.name == "second_head/centers:0" and shared.name == "centers:0"
+
+
+def test_unknown_feature_width_says_to_give_it_statically():
+    with tf.Graph().as_default():
+        features = tf1.placeholder(tf.float32, [None, None])
+        with pytest.raises(ValueError, match="width known.*ensure_shape"):
+            get_center_loss(features, tf1.placeholder(tf.int32, [None]), 0.5, NUM_CLASSES)

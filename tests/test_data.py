@@ -334,3 +334,33 @@ def test_select_classes_on_embedded_split_open_set():
 def test_select_classes_rejects_bad_ids(classes, message):
     with pytest.raises(ValueError, match=message):
         data.select_classes(tiny_dataset(), classes)
+
+
+# ------------------------------------------------ pixel values and emptiness
+
+
+def test_nan_pixels_are_a_data_error(tmp_path):
+    arrays = fake_split()
+    arrays["x_train"] = arrays["x_train"].astype(np.float32)
+    arrays["x_train"][2, 5, 5] = np.nan
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    with pytest.raises(DataError, match=r"x_train\]: 1 pixel values are NaN or infinite"):
+        data.load_mnist(path=tmp_path)
+
+
+def test_images_already_in_unit_range_are_not_divided_again(tmp_path):
+    arrays = fake_split()
+    scaled = {**arrays, "x_train": arrays["x_train"] / 255.0, "x_test": arrays["x_test"] / 255.0}
+    np.savez(tmp_path / "mnist.npz", **scaled)
+    # The same images as the 0..255 originals, not 255 times darker.
+    assert_matches(data.load_mnist(path=tmp_path), arrays)
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_an_empty_split_is_a_data_error(tmp_path, split):
+    arrays = fake_split()
+    arrays[f"x_{split}"] = arrays[f"x_{split}"][:0]
+    arrays[f"y_{split}"] = arrays[f"y_{split}"][:0]
+    write_idx_folder(tmp_path, arrays)
+    with pytest.raises(DataError, match=r"idx3-ubyte.* holds no images"):
+        data.load_mnist(path=tmp_path)

@@ -102,3 +102,22 @@ def test_keras_variable_is_accepted():
         rtol=1e-5,
         atol=1e-6,
     )
+
+
+@pytest.mark.parametrize("m, num_classes", [(1, 3), (50, 2), (300, 1000)])
+def test_class_counts_match_a_loop(m, num_classes):
+    labels = np.random.default_rng(m).integers(0, num_classes, m).astype(np.int32)
+    expected = [sum(1 for other in labels if other == label) for label in labels]
+    np.testing.assert_array_equal(centerloss.loss.class_counts(tf.constant(labels)), expected)
+
+
+def test_update_matches_reference_on_a_large_batch_under_xla():
+    # Many repeats per class: the counts n_j come from the sorted batch.
+    features, labels, centers = random_batch(8, m=4096, num_classes=50, dim=4)
+    variable = tf.Variable(centers)
+    step = tf.function(
+        lambda x, y: centerloss.update_centers(variable, x, y, 0.5), jit_compile=True
+    )
+    step(tf.constant(features), tf.constant(labels))
+    expected = reference.updated_centers(centers, features, labels, 0.5)
+    np.testing.assert_allclose(variable.numpy(), expected, rtol=1e-5, atol=1e-5)
