@@ -26,10 +26,9 @@ def save(path: str | os.PathLike, state: dict, arrays: dict[str, np.ndarray]) ->
     path = Path(path)
     if _STATE_KEY in arrays:
         raise ValueError(f"{_STATE_KEY!r} is reserved for the state; rename that array.")
-    with atomic_output(path) as temporary:
-        # np.savez would append ".npz" to a name without it; write to the open file instead.
-        with open(temporary, "wb") as file:
-            np.savez(file, **arrays, **{_STATE_KEY: json.dumps(state)})
+    # An open file: np.savez would append ".npz" to a file name without it.
+    with atomic_output(path) as temporary, open(temporary, "wb") as file:
+        np.savez(file, **arrays, **{_STATE_KEY: json.dumps(state)})
     return path
 
 

@@ -119,7 +119,7 @@ def save_figures(runs, output, *, class_names, suptitle):
     fig, axes = plt.subplots(
         1, len(runs), figsize=(7 * len(runs), 5.5), squeeze=False, layout="constrained"
     )
-    for ax, (label, run) in zip(axes[0], runs.items()):
+    for ax, (label, run) in zip(axes[0], runs.items(), strict=True):
         plots.plot_center_trajectories(run.snapshots, ax=ax, class_names=class_names)
         ax.set_title(f"Center trajectories: {label}")
     save(fig, "trajectories.png")

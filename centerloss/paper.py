@@ -8,7 +8,6 @@ Nothing here imports TensorFlow, so the command line can show them in its help.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 from centerloss.config import check_alpha, check_lambda, check_positive_int, check_precision
@@ -65,16 +64,14 @@ class PaperSettings:
             check_positive_int(step, "each of lr_steps")
         if list(self.lr_steps) != sorted(set(self.lr_steps)):
             raise ValueError(f"lr_steps must increase; got {self.lr_steps}.")
-        for name, low, high in (
-            ("learning_rate", 0.0, math.inf),
-            ("lr_factor", 0.0, math.inf),
-            ("momentum", -1e-300, 1.0),
-            ("weight_decay", -1e-300, math.inf),
+        for name, ok, bounds in (
+            ("learning_rate", self.learning_rate > 0, "> 0"),
+            ("lr_factor", self.lr_factor > 0, "> 0"),
+            ("momentum", 0 <= self.momentum < 1, "in [0, 1)"),
+            ("weight_decay", self.weight_decay >= 0, ">= 0"),
         ):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or not low < value < high:
-                bounds = f"[0, {high:g})" if low < 0 else f"(0, {high:g})"
-                raise ValueError(f"{name} must be a number in {bounds}; got {value!r}.")
+            if not (ok and math.isfinite(getattr(self, name))):
+                raise ValueError(f"{name} must be a number {bounds}; got {getattr(self, name)!r}.")
 
     def learning_rate_at(self, step: int) -> float:
         """SGD's learning rate at 0-based ``step``: Caffe's "multistep" policy."""

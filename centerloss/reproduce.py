@@ -63,7 +63,7 @@ def caffe_inputs(images):
 
 def reproduce(
     data: Dataset,
-    settings: PaperSettings = PaperSettings(),
+    settings: PaperSettings | None = None,
     output: str | os.PathLike = "reproduce-output",
     *,
     resume: bool = False,
@@ -74,7 +74,7 @@ def reproduce(
 
     Args:
       data: the Dataset, images in [0, 1] (scaled here as Caffe does).
-      settings: a :class:`PaperSettings`.
+      settings: a :class:`PaperSettings`; default the authors' settings.
       output: folder; checkpoints go to ``output/checkpoints/``.
       resume: continue from the checkpoints in ``output`` (a run without one
         starts afresh). False refuses to overwrite existing checkpoints.
@@ -87,6 +87,7 @@ def reproduce(
       {run label: ``experiment.Run``}, in the order of ``settings.lambdas``.
       Each run's ``metrics`` are ``feature_metrics`` of the whole test set.
     """
+    settings = settings or PaperSettings()
     output = Path(output)
     folder = output / CHECKPOINT_FOLDER
     paths = {lam: folder / f"lambda-{lam:g}.npz" for lam in settings.lambdas}
@@ -144,6 +145,7 @@ class _Trainer:
             class_names=list(data.class_names),
         )
         self.recorder.set_model(self.model)
+        self.model.make_train_function()
         self.steps_per_epoch = len(data.x_train) // settings.batch_size
         if self.steps_per_epoch == 0:
             raise ValueError(
@@ -173,7 +175,9 @@ class _Trainer:
             if self.step % self.steps_per_epoch == 0:
                 self.model.reset_metrics()  # training logs are means over one epoch
             batch = self._batch(self.step)
-            logs = self.model.train_on_batch(x[batch], y[batch], return_dict=True)
+            # train_function, not train_on_batch, which would reset the epoch's means.
+            logs = self.model.train_function(iter([(x[batch], y[batch])]))
+            logs = {name: float(value) for name, value in logs.items()}
             self.step += 1
             self.progress.update(self.step, logs)
             try:
@@ -265,11 +269,11 @@ class _Trainer:
                 )
         self.model.set_weights(checkpoint.unpack_list("weights", arrays))
         for variable, value in zip(
-            self.model.optimizer.variables, checkpoint.unpack_list("optimizer", arrays)
+            self.model.optimizer.variables, checkpoint.unpack_list("optimizer", arrays), strict=True
         ):
             variable.assign(value)
         for variable, value in zip(
-            _metric_variables(self.model), checkpoint.unpack_list("metrics", arrays)
+            _metric_variables(self.model), checkpoint.unpack_list("metrics", arrays), strict=True
         ):
             variable.assign(value)
         self.earlier = checkpoint.unpack_snapshots("snapshots", arrays)
@@ -424,8 +428,8 @@ def run_reproduce(args):
         runs = reproduce(data, settings, args.output, resume=args.resume)
     except KeyboardInterrupt:
         print(
-            f"\nStopped; the checkpoints are in {args.output / CHECKPOINT_FOLDER}/. Continue with:\n"
-            f"  {_resume_command()}",
+            f"\nStopped; the checkpoints are in {args.output / CHECKPOINT_FOLDER}/. "
+            f"Continue with:\n  {_resume_command()}",
             file=sys.stderr,
         )
         return 130
