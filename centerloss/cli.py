@@ -32,9 +32,8 @@ laptop CPU. Files written to the output folder:
   metrics.json              settings, per-epoch history and final test metrics
   snapshots_*.npz           recorded features and centers (centerloss.snapshots)
 
-Paper-scale run (full MNIST, the paper's LeNet++; ~280 s per epoch and run on a
-2-core CPU, so about 3 hours for both runs; minutes on a GPU):
-  python -m centerloss demo --dataset mnist --network lenet++ --epochs 20 --batch-size 128 --learning-rate 1e-3
+Paper scale (full MNIST, the paper's LeNet++ and the authors' settings, with
+checkpoints and --resume): see `python -m centerloss reproduce --help`.
 """
 
 
