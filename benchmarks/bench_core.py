@@ -4,6 +4,9 @@
    (same code path; goal: center loss costs ≤ 3 % extra step time).
 2. ``update_centers`` time at 10 vs 100,000 classes, d = 512, batch 256
    (goal: ratio ≤ 1.2, i.e. the cost does not grow with the number of classes).
+3. ``update_centers`` time per sample at batch m = 16,384 vs m = 1,024, d = 128,
+   10,000 classes (goal: ratio ≤ 1.5, i.e. counting n_j is not O(m²); a global
+   batch of 16,384 is 32 GPUs × 512 under MirroredStrategy, which all-gathers it).
 
 Usage: python benchmarks/bench_core.py [--rounds 3]
 """
@@ -44,7 +47,8 @@ def training_throughput(rounds, batch_size=64):
     return {lambda_: len(x) / statistics.median(t) for lambda_, t in times.items()}
 
 
-def update_seconds(num_classes, dim=512, batch=256, steps=200):
+def update_seconds(num_classes, dim=512, batch=256, steps=200, rounds=5):
+    """Seconds per ``update_centers`` step: (best, median) of ``rounds`` × ``steps``."""
     rng = np.random.default_rng(0)
     centers = tf.Variable(rng.normal(size=(num_classes, dim)).astype(np.float32))
     features = tf.constant(rng.normal(size=(batch, dim)).astype(np.float32))
@@ -56,12 +60,24 @@ def update_seconds(num_classes, dim=512, batch=256, steps=200):
 
     step()
     samples = []
-    for _ in range(5):
+    for _ in range(rounds):
         start = time.perf_counter()
         for _ in range(steps):
             step()
         samples.append((time.perf_counter() - start) / steps)
-    return statistics.median(samples)
+    return min(samples), statistics.median(samples)
+
+
+def large_batch_per_sample(rounds, small=1_024, large=16_384, dim=128, num_classes=10_000):
+    """(best, median) seconds per sample at each batch size, the two interleaved."""
+    samples = {small: [], large: []}
+    for _ in range(rounds):  # interleaved: load on the machine hits both alike
+        for batch in samples:
+            best, _ = update_seconds(
+                num_classes, dim, batch, steps=max(2, 20_000 // batch), rounds=3
+            )
+            samples[batch].append(best / batch)
+    return {batch: (min(s), statistics.median(s)) for batch, s in samples.items()}
 
 
 def main():
@@ -69,11 +85,21 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="epochs timed per setting")
     args = parser.parse_args()
 
-    small, large = update_seconds(10), update_seconds(100_000)
-    print("update_centers, d=512, batch 256 (median of 5 × 200 steps)")
+    (small, _), (large, _) = update_seconds(10), update_seconds(100_000)
+    print("update_centers, d=512, batch 256 (best of 5 × 200 steps)")
     print(f"  10 classes:      {small * 1e6:8.1f} µs/step")
     print(f"  100,000 classes: {large * 1e6:8.1f} µs/step")
     print(f"  ratio 100k/10:   {large / small:8.2f}   (goal ≤ 1.2)")
+
+    per_sample = large_batch_per_sample(args.rounds)
+    (small_best, small_median), (large_best, large_median) = per_sample.values()
+    print(f"update_centers, d=128, 10,000 classes, time per sample ({args.rounds} rounds)")
+    for batch, (best, median) in per_sample.items():
+        print(f"  m = {batch:6,}: best {best * 1e9:8.1f} ns, median {median * 1e9:8.1f} ns")
+    print(
+        f"  ratio m=16,384 / m=1,024: best {large_best / small_best:.2f}, "
+        f"median {large_median / small_median:.2f}   (goal ≤ 1.5)"
+    )
 
     speed = training_throughput(args.rounds)
     overhead = speed[0.0] / speed[0.1] - 1

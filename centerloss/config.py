@@ -35,6 +35,21 @@ def check_lambda(lambda_: float, name: str = "lambda_") -> float:
     return float(lambda_)
 
 
+PRECISIONS = ("float32", "bfloat16", "float16")
+"""Valid ``TrainingConfig.precision`` values: float32, or mixed bfloat16 / float16."""
+
+
+def check_precision(precision: str, name: str = "precision") -> str:
+    """Raise ValueError unless ``precision`` is one of :data:`PRECISIONS`; return it."""
+    if precision not in PRECISIONS:
+        raise ValueError(
+            f"{name} must be one of {', '.join(PRECISIONS)}; got {precision!r}. "
+            "bfloat16 is faster on CPUs with BF16 instructions and on recent GPUs; "
+            "float16 on GPUs."
+        )
+    return precision
+
+
 def check_positive_int(value: int, name: str) -> int:
     """Return ``value`` as an int; ValueError unless it is an integer >= 1 (bools refused)."""
     if not _is_int(value) or value < 1:
@@ -77,6 +92,9 @@ class TrainingConfig:
       seed: seeds weights, data order, dropout and snapshot subsets.
       snapshot_size: training and test images whose features are recorded
         each epoch.
+      precision: "float32" (default: reproducible numbers), "bfloat16" or
+        "float16": the network computes in that type (Keras's "mixed_…" dtype
+        policies) while its weights and the centers stay float32.
 
     Paper scale (Sec. 4.1; full MNIST, ``network="lenet++"``): see README.md.
     """
@@ -90,9 +108,11 @@ class TrainingConfig:
     alpha: float = 0.5
     seed: int = 0
     snapshot_size: int = 1000
+    precision: str = "float32"
 
     def __post_init__(self):
         check_lambda(self.lambda_)
+        check_precision(self.precision)
         check_alpha(self.alpha)
         for name in ("feature_dim", "epochs", "batch_size", "snapshot_size"):
             check_positive_int(getattr(self, name), name)

@@ -17,6 +17,7 @@ from centerloss.config import TrainingConfig
 from centerloss.metrics import feature_metrics
 from centerloss.model import CenterLossModel
 from centerloss.networks import build_network
+from centerloss.precision import dtype_policy
 from centerloss.snapshots import SnapshotCallback, Snapshots
 
 
@@ -65,12 +66,13 @@ def train(data, config=TrainingConfig(), lambda_=None, verbose=0, callbacks=()):
     """
     lambda_ = config.lambda_ if lambda_ is None else lambda_
     keras.utils.set_random_seed(config.seed)
-    backbone = build_network(
-        config.network,
-        feature_dim=config.feature_dim,
-        num_classes=len(data.class_names),
-        input_shape=data.x_train.shape[1:],
-    )
+    with dtype_policy(config.precision):
+        backbone = build_network(
+            config.network,
+            feature_dim=config.feature_dim,
+            num_classes=len(data.class_names),
+            input_shape=data.x_train.shape[1:],
+        )
     model = CenterLossModel(backbone, lambda_=lambda_, alpha=config.alpha)
     steps = config.epochs * int(np.ceil(len(data.x_train) / config.batch_size))
     model.compile(

@@ -1,0 +1,618 @@
+"""``python -m centerloss reproduce``: the paper's MNIST experiment (Sec. 4.1, Fig. 3).
+
+Trains the paper's LeNet++ with the authors' published settings
+(:class:`centerloss.paper.PaperSettings`) once per λ, from the same initial
+weights and data order, then writes the demo's figures, ``metrics.json`` and
+a Markdown report. It is a long job and behaves like one:
+
+* progress with an ETA (one line updated in place on a terminal, a line per
+  epoch otherwise);
+* a checkpoint per run after every epoch (weights, centers, optimizer and
+  metric state, snapshots so far, step), written atomically; the data order
+  is a function of (seed, step), so it needs no saving;
+* ``resume=True`` continues from the checkpoints and gives the same weights,
+  centers and numbers as an uninterrupted run; Ctrl-C finishes the current
+  step, saves a checkpoint and says how to resume (a second Ctrl-C quits at
+  once; then, as after a killed process, training resumes from the last
+  epoch's checkpoint).
+
+Where this differs from the Caffe release (see README.md, "Reproducing the
+paper"): Algorithm 1 moves the centers by c_j ← c_j − α·Δc_j directly, while
+Caffe feeds Δc_j to its solver (learning rate, momentum); centers start at 0
+rather than random; biases learn at the base rate (Caffe: twice it); each
+epoch is a fresh seeded shuffle (Caffe reads its database in order).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import platform
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from centerloss import checkpoint, runtime
+from centerloss.data import Dataset, load_dataset
+from centerloss.demo import save_figures
+from centerloss.experiment import METRIC_COLUMNS, Run, run_label
+from centerloss.files import atomic_output
+from centerloss.metrics import feature_metrics
+from centerloss.model import CenterLossModel
+from centerloss.networks import lenet_plus_plus
+from centerloss.paper import CAFFE_RELEASE, PaperSettings
+from centerloss.precision import dtype_policy
+from centerloss.snapshots import SnapshotCallback, Snapshots
+
+CHECKPOINT_FOLDER = "checkpoints"
+REPORT_NAME = "report.md"
+
+
+def caffe_inputs(images):
+    """Images in [0, 1] scaled as the Caffe release feeds them: (255·x − 127.5) / 128."""
+    return ((np.asarray(images, np.float32) * 255.0 - 127.5) * 0.0078125).astype(np.float32)
+
+
+def reproduce(
+    data: Dataset,
+    settings: PaperSettings | None = None,
+    output: str | os.PathLike = "reproduce-output",
+    *,
+    resume: bool = False,
+    progress=None,
+    on_step=None,
+):
+    """Train LeNet++ once per λ of ``settings``, checkpointing every epoch.
+
+    Args:
+      data: the Dataset, images in [0, 1] (scaled here as Caffe does).
+      settings: a :class:`PaperSettings`; default the authors' settings.
+      output: folder; checkpoints go to ``output/checkpoints/``.
+      resume: continue from the checkpoints in ``output`` (a run without one
+        starts afresh). False refuses to overwrite existing checkpoints.
+      progress: a :class:`Progress` (default: one on stdout).
+      on_step: called as ``on_step(lambda_, step)`` after every step, when the
+        state is consistent; raising KeyboardInterrupt there saves a checkpoint
+        first, as Ctrl-C does (tests use it to interrupt).
+
+    Returns:
+      {run label: ``experiment.Run``}, in the order of ``settings.lambdas``.
+      Each run's ``metrics`` are ``feature_metrics`` of the whole test set.
+    """
+    settings = settings or PaperSettings()
+    output = Path(output)
+    folder = output / CHECKPOINT_FOLDER
+    paths = {lam: folder / f"lambda-{lam:g}.npz" for lam in settings.lambdas}
+    existing = [path for path in paths.values() if path.exists()]
+    if existing and not resume:
+        raise ValueError(
+            f"{output} already holds checkpoints ({existing[0].name}, ...): pass --resume "
+            "to continue that job, or choose another --output."
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    data = dataclasses.replace(
+        data, x_train=caffe_inputs(data.x_train), x_test=caffe_inputs(data.x_test)
+    )
+    progress = progress or Progress(len(settings.lambdas) * settings.iterations)
+    runs = {}
+    with _stop_on_ctrl_c() as stop:
+        for lambda_ in settings.lambdas:
+            trainer = _Trainer(data, settings, lambda_, paths[lambda_], progress)
+            run = trainer.train(resume=resume, on_step=on_step, stop=stop)
+            runs[run.label] = run
+    return runs
+
+
+class _Trainer:
+    """One run: LeNet++ with one λ, trained step by step from its checkpoint."""
+
+    def __init__(self, data, settings, lambda_, path, progress):
+        self.data, self.settings, self.lambda_, self.path = data, settings, lambda_, path
+        self.progress = progress
+        # Same seed for every λ: the runs start from the same weights.
+        keras.utils.set_random_seed(settings.seed)
+        with dtype_policy(settings.precision):
+            backbone = lenet_plus_plus(
+                num_classes=len(data.class_names),
+                input_shape=data.x_train.shape[1:],
+                caffe=True,
+                weight_decay=settings.weight_decay,
+            )
+        self.model = CenterLossModel(backbone, lambda_=lambda_, alpha=settings.alpha)
+        schedule = keras.optimizers.schedules.PiecewiseConstantDecay(
+            # The optimizer reads its step count before incrementing it: 0-based, like Caffe.
+            [step - 1 for step in settings.lr_steps],
+            [settings.learning_rate_at(step) for step in (0, *settings.lr_steps)],
+        )
+        self.model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=settings.momentum))
+        self.model.optimizer.build(self.model.trainable_variables)
+        self.recorder = SnapshotCallback(
+            data.x_train,
+            data.y_train,
+            data.x_test,
+            data.y_test,
+            n_train=settings.snapshot_size,
+            n_test=settings.snapshot_size,
+            seed=settings.seed,
+            class_names=list(data.class_names),
+        )
+        self.recorder.set_model(self.model)
+        self.model.make_train_function()
+        self.steps_per_epoch = len(data.x_train) // settings.batch_size
+        if self.steps_per_epoch == 0:
+            raise ValueError(
+                f"batch size {settings.batch_size} exceeds the {len(data.x_train)} training images."
+            )
+        self.step, self.seconds, self.earlier, self.metrics = 0, 0.0, None, None
+        self._order = (None, None)  # (epoch, its shuffle), computed once per epoch
+
+    @property
+    def label(self):
+        return run_label(self.lambda_)
+
+    def train(self, resume, on_step, stop):
+        if resume and self.path.exists():
+            self._restore()
+        else:
+            self.recorder.on_train_begin()  # epoch 0: the untrained features
+        self.progress.start_run(self.label, self.step)
+        x, y = self.data.x_train, self.data.y_train
+        started = time.perf_counter() - self.seconds
+        while self.metrics is None:
+            if self.step == self.settings.iterations:
+                self.metrics = self._final_metrics()
+                self.seconds = time.perf_counter() - started
+                self._save()
+                break
+            if self.step % self.steps_per_epoch == 0:
+                self.model.reset_metrics()  # training logs are means over one epoch
+            batch = self._batch(self.step)
+            # train_function, not train_on_batch, which would reset the epoch's means.
+            logs = self.model.train_function(iter([(x[batch], y[batch])]))
+            logs = {name: float(value) for name, value in logs.items()}
+            self.step += 1
+            self.progress.update(self.step, logs)
+            try:
+                if self.step % self.steps_per_epoch == 0 or self.step == self.settings.iterations:
+                    self._end_epoch(logs)
+                    self.seconds = time.perf_counter() - started
+                    self._save()
+                if on_step is not None:
+                    on_step(self.lambda_, self.step)
+                if stop.is_set():
+                    raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                self.seconds = time.perf_counter() - started
+                self._save()
+                raise
+        self.progress.end_run(self.label, self.metrics, self.seconds)
+        return Run(self.lambda_, self.model, self.snapshots.history, self.snapshots, self.metrics)
+
+    def _batch(self, step):
+        """Indices of the images of 0-based ``step``: a seeded shuffle per epoch.
+
+        The last images of each shuffle (fewer than a batch) are left out, so
+        every step has the same shape; the order depends on (seed, step) only.
+        """
+        epoch, position = divmod(step, self.steps_per_epoch)
+        if self._order[0] != epoch:
+            rng = np.random.default_rng([self.settings.seed, epoch])
+            self._order = (epoch, rng.permutation(len(self.data.y_train)))
+        size = self.settings.batch_size
+        return self._order[1][position * size : (position + 1) * size]
+
+    def _end_epoch(self, logs):
+        evaluated = self.model.evaluate(
+            self.data.x_test, self.data.y_test, batch_size=500, verbose=0, return_dict=True
+        )
+        logs = {**logs, **{f"val_{name}": value for name, value in evaluated.items()}}
+        self.recorder.on_epoch_end(self.step // self.steps_per_epoch, logs)
+        self.progress.end_epoch(self.step, logs)
+
+    def _final_metrics(self):
+        logits, features = self.model.predict(self.data.x_test, batch_size=500, verbose=0)
+        return feature_metrics(
+            features,
+            self.data.y_test,
+            centers=keras.ops.convert_to_numpy(self.model.centers),
+            logits=logits,
+            random_state=self.settings.seed,
+        )
+
+    @property
+    def snapshots(self) -> Snapshots:
+        """Snapshots of earlier sessions (from the checkpoint) followed by this session's."""
+        try:
+            recorded = self.recorder.snapshots
+        except RuntimeError:  # nothing recorded since the resume yet
+            recorded = None
+        return concatenate_snapshots(self.earlier, recorded)
+
+    def _state(self):
+        return {
+            "settings": dataclasses.asdict(self.settings),
+            "lambda": self.lambda_,
+            "data": _data_summary(self.data),
+            "step": self.step,
+            "seconds": self.seconds,
+            "metrics": self.metrics,
+        }
+
+    def _save(self):
+        arrays = {
+            **checkpoint.pack_list("weights", self.model.get_weights()),
+            **checkpoint.pack_list(
+                "optimizer", [v.numpy() for v in self.model.optimizer.variables]
+            ),
+            **checkpoint.pack_list("metrics", [v.numpy() for v in _metric_variables(self.model)]),
+            **checkpoint.pack_snapshots("snapshots", self.snapshots),
+        }
+        checkpoint.save(self.path, self._state(), arrays)
+
+    def _restore(self):
+        state, arrays = checkpoint.load(self.path)
+        expected = json.loads(json.dumps(self._state()))
+        for key in ("settings", "lambda", "data"):
+            if state[key] != expected[key]:
+                raise ValueError(
+                    f"{self.path} was written with other {key} ({state[key]}) than asked for "
+                    f"now ({expected[key]}): resume with the same options, or start afresh "
+                    "in another --output."
+                )
+        self.model.set_weights(checkpoint.unpack_list("weights", arrays))
+        for variable, value in zip(
+            self.model.optimizer.variables, checkpoint.unpack_list("optimizer", arrays), strict=True
+        ):
+            variable.assign(value)
+        for variable, value in zip(
+            _metric_variables(self.model), checkpoint.unpack_list("metrics", arrays), strict=True
+        ):
+            variable.assign(value)
+        self.earlier = checkpoint.unpack_snapshots("snapshots", arrays)
+        self.step, self.seconds, self.metrics = state["step"], state["seconds"], state["metrics"]
+
+
+def concatenate_snapshots(earlier: Snapshots | None, later: Snapshots | None) -> Snapshots:
+    """One record from two sessions of the same run; ``later``'s epochs follow ``earlier``'s.
+
+    ``later`` was recorded after a resume, so it has no epoch 0 and one
+    history value per recorded epoch.
+    """
+    if earlier is None or later is None:
+        if earlier is None and later is None:
+            raise ValueError("No snapshots recorded in either session.")
+        return earlier if later is None else later
+    history = {
+        key: list(earlier.history.get(key, [math.nan] * (len(earlier) - 1)))
+        + list(later.history.get(key, [math.nan] * len(later)))
+        for key in {**earlier.history, **later.history}
+    }
+    return Snapshots(
+        epochs=np.arange(len(earlier) + len(later)),
+        train_features=np.concatenate([earlier.train_features, later.train_features]),
+        train_labels=earlier.train_labels,
+        test_features=np.concatenate([earlier.test_features, later.test_features]),
+        test_labels=earlier.test_labels,
+        centers=np.concatenate([earlier.centers, later.centers]),
+        history=history,
+        class_names=earlier.class_names,
+    )
+
+
+def _metric_variables(model):
+    return [variable for metric in model.metrics for variable in metric.variables]
+
+
+def _data_summary(data):
+    return {"name": data.name, "train": len(data.x_train), "test": len(data.x_test)}
+
+
+@contextlib.contextmanager
+def _stop_on_ctrl_c():
+    """Yield an Event that the first Ctrl-C sets; the training loop checks it
+    between steps, saves and stops. A second Ctrl-C raises KeyboardInterrupt at
+    once. Only the main thread can handle signals; elsewhere Ctrl-C is unchanged."""
+    stop = threading.Event()
+
+    def handle(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print(
+            "\nCtrl-C: saving a checkpoint after this step (press again to quit at once).",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, handle) if in_main else None
+    try:
+        yield stop
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+class Progress:
+    """Progress of the whole job, with an ETA from this session's speed.
+
+    On a terminal, one line rewritten in place after every step; otherwise
+    (a log file), one line per epoch.
+
+    Args:
+      total_steps: steps of all runs together.
+      stream: where to write (default stdout).
+      every: seconds between in-place updates.
+    """
+
+    def __init__(self, total_steps, stream=None, every=0.5):
+        self.total_steps = total_steps
+        self.stream = stream or sys.stdout
+        self.live = self.stream.isatty()
+        self.every = every
+        self.done_before = 0  # steps of finished runs
+        self.session_steps, self.session_started = 0, time.perf_counter()
+        self.label, self.step, self.last_drawn = "", 0, 0.0
+
+    def start_run(self, label, step):
+        self.label, self.step = label, step
+        self._write(f"{label}: starting at step {step:,}" if step else f"{label}: training")
+
+    def update(self, step, logs):
+        self.step = step
+        self.session_steps += 1
+        now = time.perf_counter()
+        if self.live and now - self.last_drawn >= self.every:
+            self.last_drawn = now
+            self.stream.write("\r" + self._line(logs) + "\033[K")
+            self.stream.flush()
+
+    def end_epoch(self, step, logs):
+        line = self._line(logs) + (
+            f" | test accuracy {logs['val_accuracy']:.4f}" if "val_accuracy" in logs else ""
+        )
+        self._write(line)
+
+    def end_run(self, label, metrics, seconds):
+        self.done_before += self.step
+        self._write(
+            f"{label}: done, test accuracy {metrics['accuracy']:.4f}, intra/inter ratio "
+            f"{metrics['spread_ratio']:.4f} ({_duration(seconds)} of training)"
+        )
+
+    def _line(self, logs):
+        elapsed = time.perf_counter() - self.session_started
+        rate = self.session_steps / elapsed if elapsed > 0 else 0.0
+        left = self.total_steps - self.done_before - self.step
+        eta = _duration(left / rate) if rate > 0 else "?"
+        return (
+            f"{self.label} step {self.step:,}: loss {logs['loss']:.4f}, "
+            f"accuracy {logs['accuracy']:.4f} | {rate:.1f} steps/s, ETA {eta}"
+        )
+
+    def _write(self, line):
+        self.stream.write(
+            ("\r" if self.live else "") + line + ("\033[K" if self.live else "") + "\n"
+        )
+        self.stream.flush()
+
+
+def _duration(seconds):
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def run_reproduce(args):
+    """Run ``python -m centerloss reproduce`` for parsed ``args``; return the exit code."""
+    settings = PaperSettings(
+        lambdas=tuple(args.lambdas),
+        alpha=args.alpha,
+        iterations=args.iterations,
+        seed=args.seed,
+        precision=args.precision,
+    )
+    data = load_dataset(args.dataset, seed=args.seed)
+    print(f"Data: {data.name}, {len(data.x_train):,} training / {len(data.x_test):,} test images")
+    print(f"Settings: {settings}", flush=True)
+    command = "python -m centerloss " + " ".join(sys.argv[1:]) if sys.argv[1:] else "(API call)"
+    try:
+        runs = reproduce(data, settings, args.output, resume=args.resume)
+    except KeyboardInterrupt:
+        print(
+            f"\nStopped; the checkpoints are in {args.output / CHECKPOINT_FOLDER}/. "
+            f"Continue with:\n  {_resume_command()}",
+            file=sys.stderr,
+        )
+        return 130
+    written = write_outputs(runs, data, settings, args.output, command=command)
+    print(f"Wrote {', '.join(written)} to {args.output}/")
+    return 0
+
+
+def _resume_command():
+    arguments = sys.argv[1:]
+    return "python -m centerloss " + " ".join(
+        [*arguments, *([] if "--resume" in arguments else ["--resume"])]
+    )
+
+
+def write_outputs(runs, data, settings, output, *, command=""):
+    """Figures, ``metrics.json``, snapshots and ``report.md`` of finished ``runs``.
+
+    Returns:
+      The file names written to ``output``.
+    """
+    output = Path(output)
+    iterations = f"{settings.iterations:,} iterations"
+    written = save_figures(
+        runs,
+        output,
+        class_names=list(data.class_names),
+        suptitle=f"Test features after {iterations} ({data.name}, LeNet++)",
+    )
+    for run in runs.values():
+        name = f"snapshots_lambda-{run.lambda_:g}.npz"
+        run.snapshots.save(output / name)
+        written.append(name)
+    seconds = {label: _run_seconds(output, run.lambda_) for label, run in runs.items()}
+    report = {
+        "dataset": _data_summary(data),
+        "settings": dataclasses.asdict(settings),
+        "machine": machine(),
+        "runs": {
+            label: {
+                "lambda": run.lambda_,
+                "training_seconds": round(seconds[label], 1),
+                "test_metrics": run.metrics,
+                "history": run.history,
+            }
+            for label, run in runs.items()
+        },
+    }
+    with atomic_output(output / "metrics.json") as temporary:
+        temporary.write_text(json.dumps(report, indent=2))
+    written.append("metrics.json")
+    with atomic_output(output / REPORT_NAME) as temporary:
+        temporary.write_text(markdown_report(runs, data, settings, seconds, command))
+    written.append(REPORT_NAME)
+    return written
+
+
+def _run_seconds(output, lambda_):
+    state, _ = checkpoint.load(output / CHECKPOINT_FOLDER / f"lambda-{lambda_:g}.npz")
+    return state["seconds"]
+
+
+def machine():
+    """What ran the job: CPU model and count, bfloat16 instructions, GPUs, versions."""
+    import tensorflow as tf
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            cpu = next(
+                (
+                    line.split(":", 1)[1].strip()
+                    for line in cpuinfo
+                    if line.startswith("model name")
+                ),
+                cpu,
+            )
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "bf16_instructions": runtime.bf16_instructions(),
+        "gpus": [gpu.name for gpu in tf.config.list_physical_devices("GPU")],
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def markdown_report(runs, data, settings, seconds, command):
+    """The job's report as Markdown: settings, data, machine, times, metrics, figures."""
+    info = machine()
+    labels = list(runs)
+    images = settings.iterations * settings.batch_size
+    lines = [
+        f"# Center loss on {data.name}: the paper's MNIST experiment (LeNet++)",
+        "",
+        f"Command: `{command}`",
+        "",
+        "## Settings",
+        "",
+        f"The authors' published MNIST settings ({CAFFE_RELEASE}): LeNet++ "
+        "(5×5 convs 32,32 / 64,64 / 128,128 with PReLU, max-pools, a 2-D feature layer, "
+        'softmax layer without bias, Caffe\'s "xavier" initialisation, inputs scaled to '
+        f"[−1, 1]); batch {settings.batch_size}; SGD, learning rate {settings.learning_rate:g}, "
+        f"momentum {settings.momentum:g}, weight decay {settings.weight_decay:g}, learning rate "
+        f"×{settings.lr_factor:g} at iterations {', '.join(f'{s:,}' for s in settings.lr_steps)}; "
+        f"{settings.iterations:,} iterations per run; α = {settings.alpha:g}; "
+        f"λ ∈ {{{', '.join(f'{lam:g}' for lam in settings.lambdas)}}}; seed {settings.seed}; "
+        f"precision {settings.precision}.",
+        "",
+        f"Data: {data.name}, {len(data.x_train):,} training and {len(data.x_test):,} test "
+        f"images; each run sees {images:,} training images "
+        f"({images / len(data.x_train):.1f} epochs), a fresh seeded shuffle per epoch.",
+        "",
+        "## Machine and time",
+        "",
+        f"{info['cpu']}, {info['usable_cpus']} usable of {info['cpu_count']} CPUs, "
+        f"bfloat16 instructions: {', '.join(info['bf16_instructions']) or 'none'}; "
+        f"GPU: {', '.join(info['gpus']) or 'none'}; TensorFlow {info['tensorflow']}, "
+        f"Keras {info['keras']}, Python {info['python']}.",
+        "",
+        "| run | training time | images/s |",
+        "|---|---|---|",
+    ]
+    for label in labels:
+        lines.append(f"| {label} | {_duration(seconds[label])} | {images / seconds[label]:,.0f} |")
+    lines += [
+        "",
+        "Training time includes the per-epoch test-set evaluation and snapshots.",
+        "",
+        f"## Test-set results ({len(data.x_test):,} images)",
+        "",
+        "| metric | " + " | ".join(labels) + " |",
+        "|---|" + "---|" * len(labels),
+    ]
+    for key, name in METRIC_COLUMNS.items():
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{runs[label].metrics[key]:.4f}" for label in labels)
+            + " |"
+        )
+    plain = next((run for run in runs.values() if run.lambda_ == 0), None)
+    if plain is not None:
+        lines.append("")
+        for run in runs.values():
+            if run.lambda_ > 0:
+                ratio = run.metrics["spread_ratio"] / plain.metrics["spread_ratio"]
+                lines.append(
+                    f"With λ = {run.lambda_:g} the test set's intra/inter ratio is {ratio:.2f}× "
+                    "the softmax-only run's (lower: more compact classes, as in Figure 3)."
+                )
+    lines += [
+        "",
+        "Intra/inter ratio: mean distance of a feature to its class mean over the mean "
+        "distance between class means (lower is more compact); silhouette on 2,000 test "
+        "features (higher is better clustered); see `centerloss.metrics.feature_metrics`.",
+        "",
+        "## Figures",
+        "",
+        "Test features at the end of each run, class centers marked:",
+        "",
+        "![Test features of each run](comparison.png)",
+        "",
+        "How the class centers moved, epoch by epoch:",
+        "",
+        "![Center trajectories](trajectories.png)",
+        "",
+        f"The last run ({labels[-1]}) at chosen epochs:",
+        "",
+        "![Features at chosen epochs](epochs.png)",
+        "",
+        "## Differences from the Caffe release",
+        "",
+        "- Algorithm 1 moves the centers directly, c_j ← c_j − α·Δc_j; the Caffe release "
+        "passes Δc_j to its solver as the centers' gradient, so there the step is scaled "
+        "by the learning rate and smoothed by momentum.",
+        '- Centers start at 0 (Caffe: random, "xavier" filler).',
+        "- Biases learn at the base learning rate (Caffe: twice it, `lr_mult: 2`).",
+        "- Every epoch is a fresh seeded shuffle with the last partial batch left out "
+        "(Caffe reads its database in order).",
+        "",
+    ]
+    return "\n".join(lines)

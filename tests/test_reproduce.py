@@ -1,0 +1,190 @@
+"""``reproduce``: the paper's settings, checkpoints, and resuming to the same result."""
+
+import io
+import os
+import signal
+
+import keras
+import numpy as np
+import pytest
+
+from centerloss import checkpoint
+from centerloss.cli import main
+from centerloss.data import Dataset, load_embedded
+from centerloss.networks import lenet_plus_plus
+from centerloss.paper import PaperSettings
+from centerloss.reproduce import CHECKPOINT_FOLDER, Progress, reproduce
+
+# 8 steps per epoch: the runs below cross epoch ends, and are cut mid-epoch.
+TINY = PaperSettings(
+    lambdas=(0.0, 0.1), iterations=20, batch_size=32, lr_steps=(10, 15), snapshot_size=40
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    data = load_embedded()
+    return Dataset(
+        data.x_train[:256],
+        data.y_train[:256],
+        data.x_test[:64],
+        data.y_test[:64],
+        data.class_names,
+        "tiny",
+    )
+
+
+def quiet():
+    return Progress(2 * TINY.iterations, stream=io.StringIO())
+
+
+def final_state(runs):
+    return {
+        label: (
+            [keras.ops.convert_to_numpy(w) for w in run.model.weights],
+            keras.ops.convert_to_numpy(run.model.centers),
+            run.snapshots,
+            run.metrics,
+        )
+        for label, run in runs.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tiny_data, tmp_path_factory):
+    output = tmp_path_factory.mktemp("uninterrupted")
+    return final_state(reproduce(tiny_data, TINY, output, progress=quiet()))
+
+
+def stop_at(lambda_, step, action):
+    def on_step(current_lambda, current_step):
+        if (current_lambda, current_step) == (lambda_, step):
+            action()
+
+    return on_step
+
+
+def assert_same(resumed, uninterrupted):
+    assert list(resumed) == list(uninterrupted)
+    for label, (weights, centers, snapshots, metrics) in resumed.items():
+        ref_weights, ref_centers, ref_snapshots, ref_metrics = uninterrupted[label]
+        assert np.abs(centers).max() > 0  # the centers did move
+        np.testing.assert_allclose(centers, ref_centers, rtol=1e-6, atol=1e-7)
+        for w, ref in zip(weights, ref_weights, strict=True):
+            np.testing.assert_allclose(w, ref, rtol=1e-6, atol=1e-7)
+        np.testing.assert_array_equal(snapshots.epochs, np.arange(4))  # 0, then 8, 16, 20 steps
+        np.testing.assert_allclose(snapshots.centers, ref_snapshots.centers, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(
+            snapshots.test_features, ref_snapshots.test_features, rtol=1e-5, atol=1e-6
+        )
+        assert snapshots.history.keys() == ref_snapshots.history.keys()
+        for key, values in snapshots.history.items():
+            np.testing.assert_allclose(values, ref_snapshots.history[key], rtol=1e-5)
+        assert metrics == pytest.approx(ref_metrics, rel=1e-5)
+
+
+def checkpoint_files(output):
+    return sorted(path.name for path in (output / CHECKPOINT_FOLDER).iterdir())
+
+
+def test_ctrl_c_mid_epoch_then_resume_gives_the_uninterrupted_result(
+    tiny_data, uninterrupted, tmp_path
+):
+    # A real SIGINT, as Ctrl-C sends: the step finishes, a checkpoint is saved.
+    ctrl_c = stop_at(0.1, 13, lambda: os.kill(os.getpid(), signal.SIGINT))
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        reproduce(tiny_data, TINY, tmp_path, progress=quiet(), on_step=ctrl_c)
+    state, _ = checkpoint.load(tmp_path / CHECKPOINT_FOLDER / "lambda-0.1.npz")
+    assert state["step"] == 13 and state["metrics"] is None
+    assert checkpoint_files(tmp_path) == ["lambda-0.1.npz", "lambda-0.npz"]  # no temporaries
+    assert signal.getsignal(signal.SIGINT) == handler  # Ctrl-C's handler restored
+    resumed = reproduce(tiny_data, TINY, tmp_path, resume=True, progress=quiet())
+    assert_same(final_state(resumed), uninterrupted)
+
+
+def test_crash_resumes_from_the_last_epoch_checkpoint(tiny_data, uninterrupted, tmp_path):
+    def crash():  # like a killed process: nothing is saved at the crash
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        reproduce(tiny_data, TINY, tmp_path, progress=quiet(), on_step=stop_at(0.0, 13, crash))
+    state, _ = checkpoint.load(tmp_path / CHECKPOINT_FOLDER / "lambda-0.npz")
+    assert state["step"] == 8  # the end of the first epoch
+    assert checkpoint_files(tmp_path) == ["lambda-0.npz"]
+    resumed = reproduce(tiny_data, TINY, tmp_path, resume=True, progress=quiet())
+    assert_same(final_state(resumed), uninterrupted)
+
+
+def test_existing_checkpoints_need_resume_and_the_same_settings(tiny_data, tmp_path):
+    settings = PaperSettings(lambdas=(0.1,), iterations=2, batch_size=32, snapshot_size=10)
+    reproduce(tiny_data, settings, tmp_path, progress=quiet())
+    with pytest.raises(ValueError, match="--resume"):
+        reproduce(tiny_data, settings, tmp_path, progress=quiet())
+    other = PaperSettings(lambdas=(0.1,), iterations=2, batch_size=32, snapshot_size=10, seed=1)
+    with pytest.raises(ValueError, match="same options"):
+        reproduce(tiny_data, other, tmp_path, resume=True, progress=quiet())
+
+
+def test_caffe_lenet_plus_plus_is_the_authors_net():
+    model = lenet_plus_plus(caffe=True, weight_decay=5e-4)
+    logits = model.get_layer("logits")
+    assert not logits.use_bias
+    pools = [layer for layer in model.layers if isinstance(layer, keras.layers.MaxPooling2D)]
+    assert [pool.pool_size for pool in pools] == [(2, 2), (2, 2), (3, 3)]
+    assert all(pool.strides == (2, 2) for pool in pools)
+    prelus = [layer for layer in model.layers if isinstance(layer, keras.layers.PReLU)]
+    for prelu in prelus:
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(prelu.alpha), 0.25)
+    # Caffe's "xavier": uniform in ±sqrt(3 / fan_in); conv2 has fan_in 5·5·32 = 800.
+    conv2 = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][1]
+    kernel = keras.ops.convert_to_numpy(conv2.kernel)
+    limit = np.sqrt(3 / 800)
+    assert np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.9 * limit
+    # Weight decay: 5e-4/2 · Σ w² over kernels and PReLU slopes, not biases.
+    weights = [
+        keras.ops.convert_to_numpy(w)
+        for layer in model.layers
+        for w in layer.trainable_weights
+        if "bias" not in w.path
+    ]
+    expected = 2.5e-4 * sum(float(np.sum(w.astype(np.float64) ** 2)) for w in weights)
+    model(np.zeros((1, 28, 28, 1), np.float32))
+    total = sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses)
+    assert total == pytest.approx(expected, rel=1e-4)
+
+
+def test_learning_rate_follows_caffes_multistep_policy():
+    settings = PaperSettings()
+    rates = [settings.learning_rate_at(step) for step in (0, 4999, 5000, 7999, 8000, 9999)]
+    assert rates == pytest.approx([0.01, 0.01, 0.008, 0.008, 0.0064, 0.0064])
+
+
+def test_command_line_end_to_end(tmp_path, capsys):
+    data = load_embedded()
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=(data.x_train[:128, ..., 0] * 255).astype(np.uint8),
+        y_train=data.y_train[:128],
+        x_test=(data.x_test[:50, ..., 0] * 255).astype(np.uint8),
+        y_test=data.y_test[:50],
+    )
+    output = tmp_path / "out"
+    argv = ["reproduce", "--dataset", str(tmp_path / "mnist.npz"), "--iterations", "2"]
+    assert main([*argv, "--lambdas", "0", "0.01", "--output", str(output)]) == 0
+    assert {path.name for path in output.iterdir()} == {
+        CHECKPOINT_FOLDER,
+        "comparison.png",
+        "trajectories.png",
+        "epochs.png",
+        "features_over_epochs.gif",
+        "metrics.json",
+        "snapshots_lambda-0.npz",
+        "snapshots_lambda-0.01.npz",
+        "report.md",
+    }
+    report = (output / "report.md").read_text()
+    assert "| intra/inter ratio |" in report and "Caffe" in report
+    assert "softmax + center loss (λ=0.01)" in capsys.readouterr().out
+    # A finished job resumes to the same outputs without training again.
+    assert main([*argv, "--lambdas", "0", "0.01", "--output", str(output), "--resume"]) == 0
