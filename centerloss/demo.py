@@ -5,22 +5,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from pathlib import Path
 
 from centerloss import plots
 from centerloss.data import load_dataset
-from centerloss.experiment import TrainingConfig, compare, metrics_table
+from centerloss.experiment import TrainingConfig, metrics_table, run_label, train
 from centerloss.files import atomic_output
+from centerloss.live import TrainingProgress
 
 
 def run_demo(args):
     """Run the demo for parsed command-line ``args``; return the exit code."""
-    # Files only, no windows: chosen here, not at import, so that importing
-    # this module leaves a notebook's backend alone.
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     config = TrainingConfig(
         network=args.network,
         epochs=args.epochs,
@@ -37,47 +32,24 @@ def run_demo(args):
     print(f"Data: {data.name}, {len(data.x_train):,} training / {len(data.x_test):,} test images")
     print(f"Settings: {config}")
     started = time.perf_counter()
-    print(f"\nTraining twice: λ=0, then λ={config.lambda_:g} ...", flush=True)
-    runs = compare(data, config, verbose=0 if args.quiet else 2)
+    lambdas = (0.0, config.lambda_)  # as experiment.compare: same weights and batches
+    runs = {}
+    for number, lambda_ in enumerate(lambdas, start=1):
+        label = run_label(lambda_)
+        print(f"\nRun {number}/{len(lambdas)}: {label}", flush=True)
+        progress = [] if args.quiet else [TrainingProgress(label)]
+        run = train(data, config, lambda_=lambda_, callbacks=progress)
+        runs[run.label] = run
     seconds = time.perf_counter() - started
 
-    names = list(data.class_names)
     plain, center = runs.values()
-    written = []
-
-    def save(fig, name):
-        with atomic_output(args.output / name) as temporary:
-            fig.savefig(temporary, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        written.append(name)
-
-    save(
-        plots.plot_comparison(
-            {
-                label: (
-                    run.snapshots.test_features[-1],
-                    run.snapshots.test_labels,
-                    run.snapshots.centers[-1],
-                )
-                for label, run in runs.items()
-            },
-            suptitle=f"Test features after {config.epochs} epochs ({data.name})",
-            class_names=names,
-        ),
-        "comparison.png",
+    written = save_figures(
+        runs,
+        args.output,
+        class_names=list(data.class_names),
+        suptitle=f"Test features after {_epochs(config.epochs)} ({data.name})",
     )
-    fig, axes = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
-    for ax, (label, run) in zip(axes, runs.items()):
-        plots.plot_center_trajectories(run.snapshots, ax=ax, class_names=names)
-        ax.set_title(f"Center trajectories: {label}")
-    save(fig, "trajectories.png")
-    save(plots.plot_epoch_grid(center.snapshots, class_names=names), "epochs.png")
-    plots.save_gif(
-        plots.animate_features(center.snapshots, class_names=names),
-        args.output / "features_over_epochs.gif",
-    )
-    written.append("features_over_epochs.gif")
-    for key, run in zip(("softmax", "center_loss"), (plain, center)):
+    for key, run in zip(("softmax", "center_loss"), (plain, center), strict=True):
         run.snapshots.save(args.output / f"snapshots_{key}.npz")
         written.append(f"snapshots_{key}.npz")
     report = {
@@ -93,7 +65,7 @@ def run_demo(args):
         temporary.write_text(json.dumps(report, indent=2))
     written.append("metrics.json")
 
-    print(f"\nTest-set metrics after {config.epochs} epochs ({seconds:.0f} s of training):")
+    print(f"\nTest-set metrics after {_epochs(config.epochs)} ({seconds:.0f} s of training):")
     print(metrics_table(runs))
     ratio = center.metrics["spread_ratio"] / plain.metrics["spread_ratio"]
     print(
@@ -102,3 +74,78 @@ def run_demo(args):
     )
     print(f"Wrote {', '.join(written)} to {args.output}/")
     return 0
+
+
+def save_figures(runs, output, *, class_names, suptitle):
+    """Write the figures of a comparison to the folder ``output``, atomically.
+
+    Every figure draws each run in units of its own mean distance between
+    class means (see :mod:`centerloss.plots`), so sizes and shapes compare.
+
+    Args:
+      runs: {label: ``experiment.Run``} recorded at the same epochs, softmax
+        only first.
+      output: an existing folder.
+      class_names: names indexed by class id.
+      suptitle: title of the side-by-side figure.
+
+    Returns:
+      The names written: comparison.png (each run's final test features side
+      by side), trajectories.png (one panel per run), epochs.png (small
+      multiples, one labelled row per run) and features_over_epochs.gif (the
+      runs side by side, one epoch per frame).
+    """
+    # Files only, no windows: chosen here, not at import, so that importing
+    # this module leaves a notebook's backend alone.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    output = Path(output)
+    records = {label: run.snapshots for label, run in runs.items()}
+    written = []
+
+    def save(fig, name):
+        with atomic_output(output / name) as temporary:
+            fig.savefig(temporary, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        written.append(name)
+
+    save(
+        plots.plot_comparison(
+            {
+                label: (record.test_features[-1], record.test_labels, record.centers[-1])
+                for label, record in records.items()
+            },
+            suptitle=suptitle,
+            class_names=class_names,
+        ),
+        "comparison.png",
+    )
+    fig, axes = plt.subplots(
+        1,
+        len(records),
+        figsize=(6.5 * len(records), 5.5),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        layout="constrained",
+    )
+    for ax, (label, record) in zip(axes[0], records.items(), strict=True):
+        plots.plot_center_trajectories(record, ax=ax, class_names=class_names, normalize=True)
+        ax.set_title(f"Center trajectories: {label}\n{ax.get_title().splitlines()[-1]}")
+    save(fig, "trajectories.png")
+    save(plots.plot_epoch_grid(records, class_names=class_names), "epochs.png")
+    plots.save_gif(
+        plots.animate_features(records, class_names=class_names),
+        output / "features_over_epochs.gif",
+        dpi=90,
+    )
+    written.append("features_over_epochs.gif")
+    return written
+
+
+def _epochs(count):
+    """ "1 epoch", "25 epochs"."""
+    return f"{count} epoch{'s' if count != 1 else ''}"
