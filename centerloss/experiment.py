@@ -19,6 +19,8 @@ from centerloss.model import CenterLossModel
 from centerloss.networks import build_network
 from centerloss.snapshots import SnapshotCallback, Snapshots
 
+DEFAULTS = TrainingConfig()  # the classroom recipe
+
 
 @dataclass
 class Run:
@@ -28,7 +30,8 @@ class Run:
       lambda_: the λ it was trained with.
       model: the trained ``CenterLossModel``.
       history: ``History.history`` (per-epoch loss, softmax_loss, center_loss,
-        accuracy and their ``val_`` twins on the test set).
+        accuracy and their ``val_`` twins on the snapshot's test subset, which
+        is the whole test set when it has at most ``snapshot_size`` images).
       snapshots: features and centers of the snapshot subset per epoch.
       metrics: ``feature_metrics`` of the whole test set after training.
     """
@@ -50,18 +53,18 @@ def run_label(lambda_):
     return "softmax only (λ=0)" if lambda_ == 0 else f"softmax + center loss (λ={lambda_:g})"
 
 
-def train(data, config=TrainingConfig(), lambda_=None, verbose=0, callbacks=()):
-    """Train one network on ``data`` (a ``centerloss.data.Dataset``).
+def build_model(data, config=DEFAULTS, lambda_=None):
+    """The recipe's compiled ``CenterLossModel`` for ``data``, weights seeded by ``config.seed``.
 
     Args:
-      data: the Dataset; its class count sets the softmax width.
-      config: a ``TrainingConfig``.
-      lambda_: overrides ``config.lambda_`` (``compare`` passes 0 and λ).
-      verbose: Keras's fit verbosity (1: progress bar, 2: a line per epoch).
-      callbacks: extra Keras callbacks.
+      data: a ``centerloss.data.Dataset``; its class count sets the softmax width.
+      config: a ``TrainingConfig`` (network, feature_dim, alpha, epochs,
+        batch_size and learning_rate are used here).
+      lambda_: overrides ``config.lambda_``.
 
     Returns:
-      A ``Run``. The same config and data give the same numbers on one machine.
+      The model, compiled with Adam whose rate decays from ``config.learning_rate``
+      to 0 over ``config.epochs`` epochs (cosine). Also seeds Keras's global RNG.
     """
     lambda_ = config.lambda_ if lambda_ is None else lambda_
     keras.utils.set_random_seed(config.seed)
@@ -78,7 +81,16 @@ def train(data, config=TrainingConfig(), lambda_=None, verbose=0, callbacks=()):
             keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
         )
     )
-    recorder = SnapshotCallback(
+    return model
+
+
+def snapshot_recorder(data, config=DEFAULTS):
+    """The recipe's ``SnapshotCallback``: ``config.snapshot_size`` images of each split.
+
+    It also logs the ``val_`` metrics of its test subset (``validate=True``),
+    so ``fit`` needs no ``validation_data``.
+    """
+    return SnapshotCallback(
         data.x_train,
         data.y_train,
         data.x_test,
@@ -87,13 +99,31 @@ def train(data, config=TrainingConfig(), lambda_=None, verbose=0, callbacks=()):
         n_test=config.snapshot_size,
         seed=config.seed,
         class_names=list(data.class_names),
+        validate=True,
     )
+
+
+def train(data, config=DEFAULTS, lambda_=None, verbose=0, callbacks=()):
+    """Train one network on ``data`` (a ``centerloss.data.Dataset``).
+
+    Args:
+      data: the Dataset; its class count sets the softmax width.
+      config: a ``TrainingConfig``.
+      lambda_: overrides ``config.lambda_`` (``compare`` passes 0 and λ).
+      verbose: Keras's fit verbosity (1: progress bar, 2: a line per epoch).
+      callbacks: extra Keras callbacks.
+
+    Returns:
+      A ``Run``. The same config and data give the same numbers on one machine.
+    """
+    lambda_ = config.lambda_ if lambda_ is None else lambda_
+    model = build_model(data, config, lambda_=lambda_)
+    recorder = snapshot_recorder(data, config)
     history = model.fit(
         data.x_train,
         data.y_train,
         batch_size=config.batch_size,
         epochs=config.epochs,
-        validation_data=(data.x_test, data.y_test),
         callbacks=[recorder, *callbacks],
         verbose=verbose,
     )
@@ -108,7 +138,7 @@ def train(data, config=TrainingConfig(), lambda_=None, verbose=0, callbacks=()):
     return Run(lambda_, model, history.history, recorder.snapshots, metrics)
 
 
-def compare(data, config=TrainingConfig(), verbose=0):
+def compare(data, config=DEFAULTS, verbose=0):
     """Train without (λ = 0) and with (λ = ``config.lambda_``) center loss.
 
     Returns:
