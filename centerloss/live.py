@@ -38,7 +38,7 @@ from centerloss.snapshots import SnapshotCallback
 
 _MODES = ("notebook", "text")
 # Logged values shown, when present, in this order.
-_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+_KEYS = ("loss", "accuracy", "val_accuracy")
 
 
 def in_notebook() -> bool:
@@ -224,12 +224,17 @@ class LiveFeaturePlot(TrainingProgress):
 
     def _show(self, line):
         self.line = line
-        self.figure.suptitle(line, fontsize="medium")
+        # The run's name on a line of its own, so the progress fits the width.
+        title = line.replace(" · ", "\n", 1) if self.label else line
+        self.figure.suptitle(title, fontsize="medium")
         if self.mode == "text":
             super()._show(line)
         else:
             buffer = io.BytesIO()
             self.figure.savefig(buffer, format="png", dpi=self.dpi)
+            # Lay out once: re-running the constrained layout every epoch
+            # costs more than drawing the points.
+            self.figure.set_layout_engine("none")
             from IPython.display import Image
 
             self._display(Image(data=buffer.getvalue(), format="png"))

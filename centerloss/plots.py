@@ -180,13 +180,16 @@ def plot_comparison(
         panels[name] = (features, labels, centers)
     lims = None
     if share_axes:
-        lims = feature_limits(
-            [
-                array
-                for features, _, centers in panels.values()
-                for array in (features, centers)
-                if array is not None
-            ]
+        # Square, like the animation's frames: equal-aspect panels fill their space.
+        lims = _square(
+            feature_limits(
+                [
+                    array
+                    for features, _, centers in panels.values()
+                    for array in (features, centers)
+                    if array is not None
+                ]
+            )
         )
     fig, axes = plt.subplots(
         1,
@@ -479,11 +482,13 @@ def plot_softmax_weights(
     fig = plot_comparison(
         {name: run[:3] for name, run in runs.items()}, suptitle=suptitle, class_names=class_names
     )
+    drawn = []  # every point and arrow tip, to widen the shared limits
     for ax, (features, labels, _, weights) in zip(fig.axes, runs.values(), strict=True):
         weights = _as_points(np.asarray(weights).T, "weights transposed")  # [C, 2], row j = w_j
         features, _, _ = in_separation_units(features, labels)
         reach = np.percentile(np.linalg.norm(features, axis=1), 95)
         tips = weights * reach / np.linalg.norm(weights, axis=1).max()
+        drawn += [features, tips]
         for class_id, tip in enumerate(tips):
             ax.add_patch(
                 FancyArrowPatch(
@@ -496,6 +501,9 @@ def plot_softmax_weights(
                     zorder=4,
                 )
             )
+    lims = _square(feature_limits([*drawn, np.array([ax.get_xlim(), ax.get_ylim()]).T]))
+    for ax in fig.axes:
+        ax.set(xlim=lims[0], ylim=lims[1])
     return fig
 
 

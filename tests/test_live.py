@@ -113,7 +113,7 @@ def test_live_plot_redraws_every_epoch_headless():
     ]
     # The final figure: the progress line as its title, points per class, the centers.
     ax = live.figure.axes[0]
-    assert live.figure.get_suptitle() == live.line
+    assert live.figure.get_suptitle() == live.line.replace(" · ", "\n", 1)
     assert live.line.startswith(f"center loss · epoch {EPOCHS}/{EPOCHS}")
     scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(scatters) == NUM_CLASSES + 1
