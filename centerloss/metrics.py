@@ -10,6 +10,8 @@ these functions measure it, so runs (e.g. a sweep over λ) can be compared:
   so it is fair across runs whose features have different magnitudes.
 * :func:`nearest_center_accuracy_score`: how often the nearest learned center
   is the sample's own, i.e. how well the centers alone classify.
+* :func:`center_lag`: how far the learned centers are from their classes'
+  feature means (centers follow moving features with delay α sets).
 * :func:`feature_metrics`: all of the above plus softmax accuracy and the
   silhouette score, as one JSON-serialisable dict.
 * :func:`verification_roc_auc_score` and :func:`retrieval_precision_at_k`:
@@ -70,6 +72,28 @@ def nearest_center_accuracy_score(features, labels, centers) -> float:
     centers = _check_centers(centers, features, labels)
     nearest = pairwise_distances_argmin(features, centers)
     return float(accuracy_score(labels, nearest))
+
+
+def center_lag(features, labels, centers) -> float:
+    """Mean distance from each present class's center to its class's feature mean.
+
+    The centers chase features that move while the network trains; with a
+    small α (Algorithm 1) they fall behind. Divide by
+    :func:`inter_class_separation` for a scale-free lag.
+
+    Args:
+      features: float array [N, d].
+      labels: integer class ids [N], each in [0, C); at least 2 classes.
+      centers: float array [C, d]; row j is the center of class j.
+
+    Returns:
+      The mean over the K classes in ``labels`` of ‖c_j − mean_j‖, in feature
+      units; 0 when every center sits on its class mean.
+    """
+    features, labels = _check_features_labels(features, labels)
+    centers = _check_centers(centers, features, labels)
+    classes, means, _ = _class_means(features, labels)
+    return float(np.linalg.norm(centers[classes] - means, axis=1).mean())
 
 
 def intra_class_spread(features, labels) -> float:

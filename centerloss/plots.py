@@ -909,3 +909,73 @@ def _epoch_positions(snapshots, epochs, count=_GRID_EPOCHS):
             f"{recorded[0]} to {recorded[-1]}."
         )
     return np.array([recorded.index(epoch) for epoch in epochs])
+
+
+# --------------------------------------------------------------------------
+# Sweeps: one panel per setting (lesson 04's λ grid)
+# --------------------------------------------------------------------------
+
+
+def plot_feature_grid(panels, captions=None, ncols=None, suptitle=None, class_names=None):
+    """The paper's Figure 3 layout: one feature panel per run, in a grid.
+
+    Each run's features and centers are divided by that run's inter-class
+    separation (mean distance between its class means,
+    :func:`centerloss.metrics.inter_class_separation`), so every panel shows
+    its classes one unit apart on average and all panels share the same axes:
+    the eye compares cluster *shapes and relative sizes* across runs whose raw
+    feature scales differ by orders of magnitude (center loss shrinks them).
+
+    Args:
+      panels: dict mapping a panel title (e.g. "λ = 0.1") to
+        (features [N, 2], labels [N], centers [C, 2] or None).
+      captions: optional dict, panel title → text written under that panel
+        (e.g. its intra/inter ratio and accuracy).
+      ncols: panels per row; default all in one row.
+      suptitle: title of the whole figure.
+      class_names: names indexed by class id; default the ids.
+
+    Returns:
+      The Figure, with one legend for all panels.
+    """
+    if not panels:
+        raise ValueError("panels must map at least one title to (features, labels, centers).")
+    captions = captions or {}
+    scaled = {}
+    for title, (features, labels, centers) in panels.items():
+        features = _as_points(features, "features")
+        unit = inter_class_separation(features, labels)
+        scaled[title] = (
+            features / unit,
+            np.asarray(labels),
+            None if centers is None else _as_points(centers, "centers") / unit,
+        )
+    lims = feature_limits(
+        [array for features, _, centers in scaled.values() for array in (features, centers)]
+    )
+    ncols = ncols or len(scaled)
+    nrows = math.ceil(len(scaled) / ncols)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        figsize=(_PANEL_INCHES * 0.85 * ncols + 1.5, (_PANEL_INCHES * 0.85 + 0.9) * nrows),
+        layout="constrained",
+    )
+    for ax, (title, (features, labels, centers)) in zip(axes.flat, scaled.items(), strict=False):
+        _draw_features(ax, features, labels, centers, class_names, lims, title)
+        ax.set_aspect("equal", adjustable="box")
+        xlabel = "feature 1 ÷ separation"
+        if title in captions:
+            xlabel += "\n" + captions[title]
+        ax.set(xlabel=xlabel, ylabel="feature 2 ÷ separation")
+    for ax in axes.flat[len(scaled) :]:
+        ax.set_visible(False)
+    all_labels = np.concatenate([labels for _, labels, _ in scaled.values()])
+    with_centers = any(centers is not None for _, _, centers in scaled.values())
+    _figure_legend(fig, np.unique(all_labels), class_names, with_centers)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig

@@ -355,3 +355,15 @@ def test_retrieval_euclidean_by_hand_and_against_a_loop():
 def test_unknown_metric_raises(function):
     with pytest.raises(ValueError, match="metric must be one of"):
         function(RAY, RAY_LABELS, metric="manhattan")
+
+
+def test_center_lag_by_hand():
+    # Class 0 mean (1, 0), class 2 mean (0, 4); class 1 absent and ignored.
+    features = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0]])
+    labels = np.array([0, 0, 2])
+    centers = np.array([[1.0, 3.0], [50.0, 50.0], [0.0, 0.0]])  # 3 and 4 away
+    assert metrics.center_lag(features, labels, centers) == pytest.approx(3.5)
+    on_means = np.array([[1.0, 0.0], [9.0, 9.0], [0.0, 4.0]])
+    assert metrics.center_lag(features, labels, on_means) == 0.0
+    with pytest.raises(ValueError, match="centers must be a 2-D array"):
+        metrics.center_lag(features, labels, centers[:, :1])
