@@ -127,7 +127,13 @@ def train(data, config=DEFAULTS, lambda_=None, verbose=0, callbacks=()):
         callbacks=[recorder, *callbacks],
         verbose=verbose,
     )
-    logits, features = model.predict(data.x_test, batch_size=500, verbose=0)
+    # Plain calls, not predict: predict traces a new function for every new
+    # model, and a sweep of runs would get TensorFlow's retracing warnings.
+    outputs = [
+        model(data.x_test[start : start + 500], training=False)
+        for start in range(0, len(data.x_test), 500)
+    ]
+    logits, features = (np.concatenate([np.asarray(out[k]) for out in outputs]) for k in (0, 1))
     metrics = feature_metrics(
         features,
         data.y_test,
