@@ -54,8 +54,8 @@ _CENTER_STYLE = dict(marker=CENTER_MARKER, s=180, edgecolors="black", linewidths
 _CENTER_FACE_ALPHA = 0.6
 _PANEL_INCHES = 3.6
 _GRID_EPOCHS = 8  # default number of panels of plot_epoch_grid
-_MAX_FRAMES = 20  # default frame budget of animate_features: GIF and notebook stay small
-_ANIMATION_DPI = 72  # 20 two-panel frames: a ~1.3 MB notebook player, a ~0.4 MB GIF
+_MAX_FRAMES = 16  # default frame budget of animate_features: GIF and notebook stay small
+_ANIMATION_DPI = 68  # 16 two-panel frames: a ~1.4 MB notebook player (lesson 03 stays < 3 MB)
 UNITS = "units of mean class distance"  # axis unit of normalised figures
 FEATURE_UNITS = "feature units"
 # Lines of runs (not classes) in figures without class colours.
@@ -423,7 +423,7 @@ def animate_features(
       split: "train" or "test" subset.
       interval: milliseconds between frames when played.
       class_names: names indexed by class id; default the record's.
-      epochs: epoch numbers to show; default every recorded epoch, or 20 of
+      epochs: epoch numbers to show; default every recorded epoch, or 16 of
         them, denser early (where most motion is), when more were recorded.
       normalize: False draws raw feature units on axes fixed for all frames.
 
