@@ -9,8 +9,9 @@ from pathlib import Path
 
 from centerloss import plots
 from centerloss.data import load_dataset
-from centerloss.experiment import TrainingConfig, compare, metrics_table
+from centerloss.experiment import TrainingConfig, metrics_table, run_label, train
 from centerloss.files import atomic_output
+from centerloss.live import TrainingProgress
 
 
 def run_demo(args):
@@ -32,8 +33,14 @@ def run_demo(args):
     print(f"Data: {data.name}, {len(data.x_train):,} training / {len(data.x_test):,} test images")
     print(f"Settings: {config}")
     started = time.perf_counter()
-    print(f"\nTraining twice: λ=0, then λ={config.lambda_:g} ...", flush=True)
-    runs = compare(data, config, verbose=0 if args.quiet else 2)
+    lambdas = (0.0, config.lambda_)  # as experiment.compare: same weights and batches
+    runs = {}
+    for number, lambda_ in enumerate(lambdas, start=1):
+        label = run_label(lambda_)
+        print(f"\nRun {number}/{len(lambdas)}: {label}", flush=True)
+        progress = [] if args.quiet else [TrainingProgress(label)]
+        run = train(data, config, lambda_=lambda_, callbacks=progress)
+        runs[run.label] = run
     seconds = time.perf_counter() - started
 
     plain, center = runs.values()
@@ -41,9 +48,9 @@ def run_demo(args):
         runs,
         args.output,
         class_names=list(data.class_names),
-        suptitle=f"Test features after {config.epochs} epochs ({data.name})",
+        suptitle=f"Test features after {_epochs(config.epochs)} ({data.name})",
     )
-    for key, run in zip(("softmax", "center_loss"), (plain, center)):
+    for key, run in zip(("softmax", "center_loss"), (plain, center), strict=True):
         run.snapshots.save(args.output / f"snapshots_{key}.npz")
         written.append(f"snapshots_{key}.npz")
     report = {
@@ -59,7 +66,7 @@ def run_demo(args):
         temporary.write_text(json.dumps(report, indent=2))
     written.append("metrics.json")
 
-    print(f"\nTest-set metrics after {config.epochs} epochs ({seconds:.0f} s of training):")
+    print(f"\nTest-set metrics after {_epochs(config.epochs)} ({seconds:.0f} s of training):")
     print(metrics_table(runs))
     ratio = center.metrics["spread_ratio"] / plain.metrics["spread_ratio"]
     print(
@@ -73,17 +80,21 @@ def run_demo(args):
 def save_figures(runs, output, *, class_names, suptitle):
     """Write the figures of a comparison to the folder ``output``, atomically.
 
+    Every figure draws each run in units of its own mean distance between
+    class means (see :mod:`centerloss.plots`), so sizes and shapes compare.
+
     Args:
-      runs: {label: ``experiment.Run``}, softmax only first; the last run is
-        the one shown epoch by epoch.
+      runs: {label: ``experiment.Run``} recorded at the same epochs, softmax
+        only first.
       output: an existing folder.
       class_names: names indexed by class id.
       suptitle: title of the side-by-side figure.
 
     Returns:
-      The names written: comparison.png (each run's final test features),
-      trajectories.png (one panel per run), epochs.png and
-      features_over_epochs.gif (the last run's features epoch by epoch).
+      The names written: comparison.png (each run's final test features side
+      by side), trajectories.png (one panel per run), epochs.png (small
+      multiples, one labelled row per run) and features_over_epochs.gif (the
+      runs side by side, one epoch per frame).
     """
     # Files only, no windows: chosen here, not at import, so that importing
     # this module leaves a notebook's backend alone.
@@ -93,6 +104,7 @@ def save_figures(runs, output, *, class_names, suptitle):
     import matplotlib.pyplot as plt
 
     output = Path(output)
+    records = {label: run.snapshots for label, run in runs.items()}
     written = []
 
     def save(fig, name):
@@ -104,12 +116,8 @@ def save_figures(runs, output, *, class_names, suptitle):
     save(
         plots.plot_comparison(
             {
-                label: (
-                    run.snapshots.test_features[-1],
-                    run.snapshots.test_labels,
-                    run.snapshots.centers[-1],
-                )
-                for label, run in runs.items()
+                label: (record.test_features[-1], record.test_labels, record.centers[-1])
+                for label, record in records.items()
             },
             suptitle=suptitle,
             class_names=class_names,
@@ -117,17 +125,28 @@ def save_figures(runs, output, *, class_names, suptitle):
         "comparison.png",
     )
     fig, axes = plt.subplots(
-        1, len(runs), figsize=(7 * len(runs), 5.5), squeeze=False, layout="constrained"
+        1,
+        len(records),
+        figsize=(6.5 * len(records), 5.5),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        layout="constrained",
     )
-    for ax, (label, run) in zip(axes[0], runs.items(), strict=True):
-        plots.plot_center_trajectories(run.snapshots, ax=ax, class_names=class_names)
-        ax.set_title(f"Center trajectories: {label}")
+    for ax, (label, record) in zip(axes[0], records.items(), strict=True):
+        plots.plot_center_trajectories(record, ax=ax, class_names=class_names, normalize=True)
+        ax.set_title(f"Center trajectories: {label}\n{ax.get_title().splitlines()[-1]}")
     save(fig, "trajectories.png")
-    last = list(runs.values())[-1]
-    save(plots.plot_epoch_grid(last.snapshots, class_names=class_names), "epochs.png")
+    save(plots.plot_epoch_grid(records, class_names=class_names), "epochs.png")
     plots.save_gif(
-        plots.animate_features(last.snapshots, class_names=class_names),
+        plots.animate_features(records, class_names=class_names),
         output / "features_over_epochs.gif",
+        dpi=90,
     )
     written.append("features_over_epochs.gif")
     return written
+
+
+def _epochs(count):
+    """ "1 epoch", "25 epochs"."""
+    return f"{count} epoch{'s' if count != 1 else ''}"

@@ -20,6 +20,8 @@ from centerloss.networks import build_network
 from centerloss.precision import dtype_policy
 from centerloss.snapshots import SnapshotCallback, Snapshots
 
+DEFAULTS = TrainingConfig()  # the classroom recipe
+
 
 @dataclass
 class Run:
@@ -29,7 +31,8 @@ class Run:
       lambda_: the λ it was trained with.
       model: the trained ``CenterLossModel``.
       history: ``History.history`` (per-epoch loss, softmax_loss, center_loss,
-        accuracy and their ``val_`` twins on the test set).
+        accuracy and their ``val_`` twins on the snapshot's test subset, which
+        is the whole test set when it has at most ``snapshot_size`` images).
       snapshots: features and centers of the snapshot subset per epoch.
       metrics: ``feature_metrics`` of the whole test set after training.
     """
@@ -51,18 +54,18 @@ def run_label(lambda_):
     return "softmax only (λ=0)" if lambda_ == 0 else f"softmax + center loss (λ={lambda_:g})"
 
 
-def train(data, config=TrainingConfig(), lambda_=None, verbose=0, callbacks=()):
-    """Train one network on ``data`` (a ``centerloss.data.Dataset``).
+def build_model(data, config=DEFAULTS, lambda_=None):
+    """The recipe's compiled ``CenterLossModel`` for ``data``, weights seeded by ``config.seed``.
 
     Args:
-      data: the Dataset; its class count sets the softmax width.
-      config: a ``TrainingConfig``.
-      lambda_: overrides ``config.lambda_`` (``compare`` passes 0 and λ).
-      verbose: Keras's fit verbosity (1: progress bar, 2: a line per epoch).
-      callbacks: extra Keras callbacks.
+      data: a ``centerloss.data.Dataset``; its class count sets the softmax width.
+      config: a ``TrainingConfig`` (network, feature_dim, alpha, epochs,
+        batch_size and learning_rate are used here).
+      lambda_: overrides ``config.lambda_``.
 
     Returns:
-      A ``Run``. The same config and data give the same numbers on one machine.
+      The model, compiled with Adam whose rate decays from ``config.learning_rate``
+      to 0 over ``config.epochs`` epochs (cosine). Also seeds Keras's global RNG.
     """
     lambda_ = config.lambda_ if lambda_ is None else lambda_
     keras.utils.set_random_seed(config.seed)
@@ -80,7 +83,16 @@ def train(data, config=TrainingConfig(), lambda_=None, verbose=0, callbacks=()):
             keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
         )
     )
-    recorder = SnapshotCallback(
+    return model
+
+
+def snapshot_recorder(data, config=DEFAULTS):
+    """The recipe's ``SnapshotCallback``: ``config.snapshot_size`` images of each split.
+
+    It also logs the ``val_`` metrics of its test subset (``validate=True``),
+    so ``fit`` needs no ``validation_data``.
+    """
+    return SnapshotCallback(
         data.x_train,
         data.y_train,
         data.x_test,
@@ -89,17 +101,41 @@ def train(data, config=TrainingConfig(), lambda_=None, verbose=0, callbacks=()):
         n_test=config.snapshot_size,
         seed=config.seed,
         class_names=list(data.class_names),
+        validate=True,
     )
+
+
+def train(data, config=DEFAULTS, lambda_=None, verbose=0, callbacks=()):
+    """Train one network on ``data`` (a ``centerloss.data.Dataset``).
+
+    Args:
+      data: the Dataset; its class count sets the softmax width.
+      config: a ``TrainingConfig``.
+      lambda_: overrides ``config.lambda_`` (``compare`` passes 0 and λ).
+      verbose: Keras's fit verbosity (1: progress bar, 2: a line per epoch).
+      callbacks: extra Keras callbacks.
+
+    Returns:
+      A ``Run``. The same config and data give the same numbers on one machine.
+    """
+    lambda_ = config.lambda_ if lambda_ is None else lambda_
+    model = build_model(data, config, lambda_=lambda_)
+    recorder = snapshot_recorder(data, config)
     history = model.fit(
         data.x_train,
         data.y_train,
         batch_size=config.batch_size,
         epochs=config.epochs,
-        validation_data=(data.x_test, data.y_test),
         callbacks=[recorder, *callbacks],
         verbose=verbose,
     )
-    logits, features = model.predict(data.x_test, batch_size=500, verbose=0)
+    # Plain calls, not predict: predict traces a new function for every new
+    # model, and a sweep of runs would get TensorFlow's retracing warnings.
+    outputs = [
+        model(data.x_test[start : start + 500], training=False)
+        for start in range(0, len(data.x_test), 500)
+    ]
+    logits, features = (np.concatenate([np.asarray(out[k]) for out in outputs]) for k in (0, 1))
     metrics = feature_metrics(
         features,
         data.y_test,
@@ -110,7 +146,7 @@ def train(data, config=TrainingConfig(), lambda_=None, verbose=0, callbacks=()):
     return Run(lambda_, model, history.history, recorder.snapshots, metrics)
 
 
-def compare(data, config=TrainingConfig(), verbose=0):
+def compare(data, config=DEFAULTS, verbose=0):
     """Train without (λ = 0) and with (λ = ``config.lambda_``) center loss.
 
     Returns:

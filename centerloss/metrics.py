@@ -10,10 +10,13 @@ these functions measure it, so runs (e.g. a sweep over λ) can be compared:
   so it is fair across runs whose features have different magnitudes.
 * :func:`nearest_center_accuracy_score`: how often the nearest learned center
   is the sample's own, i.e. how well the centers alone classify.
+* :func:`center_lag`: how far the learned centers are from their classes'
+  feature means (centers follow moving features with delay α sets).
 * :func:`feature_metrics`: all of the above plus softmax accuracy and the
   silhouette score, as one JSON-serialisable dict.
 * :func:`verification_roc_auc_score` and :func:`retrieval_precision_at_k`:
-  open-set quality, for classes the network never saw (cosine similarity).
+  open-set quality, for classes the network never saw, by cosine similarity
+  or Euclidean distance (``metric=``, named as in scikit-learn).
 
 Distances are Euclidean, in the features' own units. Arguments are
 ``features`` float [N, d], ``labels`` integer class ids [N] and ``centers``
@@ -69,6 +72,28 @@ def nearest_center_accuracy_score(features, labels, centers) -> float:
     centers = _check_centers(centers, features, labels)
     nearest = pairwise_distances_argmin(features, centers)
     return float(accuracy_score(labels, nearest))
+
+
+def center_lag(features, labels, centers) -> float:
+    """Mean distance from each present class's center to its class's feature mean.
+
+    The centers chase features that move while the network trains; with a
+    small α (Algorithm 1) they fall behind. Divide by
+    :func:`inter_class_separation` for a scale-free lag.
+
+    Args:
+      features: float array [N, d].
+      labels: integer class ids [N], each in [0, C); at least 2 classes.
+      centers: float array [C, d]; row j is the center of class j.
+
+    Returns:
+      The mean over the K classes in ``labels`` of ‖c_j − mean_j‖, in feature
+      units; 0 when every center sits on its class mean.
+    """
+    features, labels = _check_features_labels(features, labels)
+    centers = _check_centers(centers, features, labels)
+    classes, means, _ = _class_means(features, labels)
+    return float(np.linalg.norm(centers[classes] - means, axis=1).mean())
 
 
 def intra_class_spread(features, labels) -> float:
@@ -264,7 +289,7 @@ def _check_logits(logits, labels):
 
 
 # --------------------------------------------------------------------------
-# Open-set evaluation: verification and retrieval by cosine similarity
+# Open-set evaluation: verification and retrieval by cosine or Euclidean metric
 # --------------------------------------------------------------------------
 #
 # Face recognition (the paper's Sec. 4.3-4.5) meets identities at test time
@@ -272,19 +297,27 @@ def _check_logits(logits, labels):
 # is comparing deep features. Two ways to measure how well they compare:
 #
 # * verification_roc_auc_score: are two samples the same class? Score pairs
-#   by the cosine similarity of their features; ROC AUC over same-class and
+#   by how similar their features are; ROC AUC over same-class and
 #   different-class pairs (0.5 is chance, 1.0 perfect).
 # * retrieval_precision_at_k: among a sample's k most similar samples, the
 #   share with its own class.
 #
-# Cosine similarity ignores feature length, as the paper's face experiments
-# do; a zero feature vector has similarity 0 with everything.
+# "Similar" is metric="cosine" (the default; cosine similarity ignores
+# feature length, as the paper's face experiments do; a zero feature vector
+# has similarity 0 with everything) or metric="euclidean" (minus the
+# Euclidean distance, so that higher still means more alike; length counts).
+
+METRICS = ("cosine", "euclidean")
 
 
 def verification_pairs(
-    features, labels, n_pairs: int | None = 3000, random_state: int = 0
+    features,
+    labels,
+    n_pairs: int | None = 3000,
+    random_state: int = 0,
+    metric: str = "cosine",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Same-class and different-class pairs of samples, scored by cosine similarity.
+    """Same-class and different-class pairs of samples, scored by similarity.
 
     Args:
       features: float array [N, d].
@@ -298,13 +331,18 @@ def verification_pairs(
         but unbalanced and O(N²)).
       random_state: seed of the draw; the same seed gives the same pairs.
 
+      metric: "cosine" (score = cosine similarity) or "euclidean"
+        (score = minus the Euclidean distance, in feature units).
+
     Returns:
       (y_true, y_score), the arguments of ``sklearn.metrics.roc_auc_score``
       and ``roc_curve``: y_true int [P], 1 for a same-class pair and 0 for a
       different-class pair (same-class pairs first); y_score float [P], the
-      pair's cosine similarity in [-1, 1].
+      pair's similarity: cosine in [-1, 1], or -distance <= 0. Higher means
+      more alike either way.
     """
     features, labels = _check_features_labels(features, labels)
+    _check_metric(metric)
     if n_pairs is None:
         first, second = np.triu_indices(len(labels), k=1)
         same = labels[first] == labels[second]
@@ -338,15 +376,22 @@ def verification_pairs(
         first = np.concatenate([anchors, others])
         second = np.concatenate([same_second, diff_second])
         same = np.arange(2 * n_pairs) < n_pairs
-    unit = _unit_rows(features)
-    scores = np.einsum("ij,ij->i", unit[first], unit[second])
-    return same.astype(np.int64), np.clip(scores, -1.0, 1.0)
+    if metric == "cosine":
+        unit = _unit_rows(features)
+        scores = np.clip(np.einsum("ij,ij->i", unit[first], unit[second]), -1.0, 1.0)
+    else:
+        scores = -np.linalg.norm(features[first] - features[second], axis=1)
+    return same.astype(np.int64), scores
 
 
 def verification_roc_auc_score(
-    features, labels, n_pairs: int | None = 3000, random_state: int = 0
+    features,
+    labels,
+    n_pairs: int | None = 3000,
+    random_state: int = 0,
+    metric: str = "cosine",
 ) -> float:
-    """ROC AUC of telling same-class from different-class pairs by cosine similarity.
+    """ROC AUC of telling same-class from different-class pairs by feature similarity.
 
     The open-set test of the paper's face experiments (LFW, YTF): no
     classifier, only "are these two the same identity?", decided by how
@@ -359,6 +404,7 @@ def verification_roc_auc_score(
       n_pairs: same-class pairs drawn, and as many different-class pairs;
         None scores every pair (exact).
       random_state: seed of the pair draw.
+      metric: "cosine" (cosine similarity) or "euclidean" (Euclidean distance).
 
     Returns:
       The area under the ROC curve, in [0, 1]: the chance that a random
@@ -366,21 +412,23 @@ def verification_roc_auc_score(
       (ties count half). 0.5 is chance, 1.0 perfect.
     """
     y_true, y_score = verification_pairs(
-        features, labels, n_pairs=n_pairs, random_state=random_state
+        features, labels, n_pairs=n_pairs, random_state=random_state, metric=metric
     )
     return float(roc_auc_score(y_true, y_score))
 
 
-def retrieval_precision_at_k(features, labels, k: int = 5) -> float:
+def retrieval_precision_at_k(features, labels, k: int = 5, metric: str = "cosine") -> float:
     """Mean share of each sample's k most similar other samples that share its class.
 
     Every sample queries all the others; neighbours are ranked by cosine
-    similarity (the query itself excluded; ties go to the lower index).
+    similarity or by Euclidean distance (the query itself excluded; ties go
+    to the lower index).
 
     Args:
       features: float array [N, d].
       labels: integer class ids [N]; at least 2 classes.
       k: neighbours per query, 1 <= k <= N - 1.
+      metric: "cosine" (most similar first) or "euclidean" (nearest first).
 
     Returns:
       Precision@k in [0, 1], averaged over all N queries. A class with
@@ -388,6 +436,7 @@ def retrieval_precision_at_k(features, labels, k: int = 5) -> float:
     """
     features, labels = _check_features_labels(features, labels)
     check_positive_int(k, "k")
+    _check_metric(metric)
     if k > len(labels) - 1:
         raise ValueError(
             f"k must be at most N - 1 = {len(labels) - 1} (each query excludes itself); got k={k}."
@@ -396,7 +445,11 @@ def retrieval_precision_at_k(features, labels, k: int = 5) -> float:
     hits = 0
     for begin in range(0, len(labels), _QUERY_CHUNK):  # bounded memory for large N
         rows = np.arange(begin, min(begin + _QUERY_CHUNK, len(labels)))
-        similarity = unit[rows] @ unit.T
+        similarity = (
+            unit[rows] @ unit.T
+            if metric == "cosine"
+            else -pairwise_distances(features[rows], features, metric="euclidean")
+        )
         similarity[np.arange(len(rows)), rows] = -np.inf  # never retrieve itself
         nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
         hits += int((labels[nearest] == labels[rows, None]).sum())
@@ -404,6 +457,11 @@ def retrieval_precision_at_k(features, labels, k: int = 5) -> float:
 
 
 _QUERY_CHUNK = 1024
+
+
+def _check_metric(metric):
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}; got {metric!r}.")
 
 
 def _unit_rows(features):

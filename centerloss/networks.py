@@ -74,10 +74,12 @@ def compact_cnn(feature_dim=2, num_classes=10, input_shape=(28, 28, 1), name="co
 
     random shift ±10 % (training only) → conv 3×3 16 → pool → conv 3×3 32 → pool
     → dropout 0.25 → FC 128 → FC ``feature_dim`` (PReLU) → FC ``num_classes``,
-    PReLU after every conv and FC. About 210 k weights; ~1,500-2,000 images/s on
-    a 2-core CPU. The shift augmentation keeps it from overfitting small
-    samples (4,000 digits: ~0.96-0.98 test accuracy in 25 epochs, batch 64,
-    Adam with cosine decay from 5e-3, with or without center loss).
+    PReLU after every conv and FC. About 210 k weights; several thousand
+    images/s on a quiet 2-core CPU. The shift augmentation and dropout keep it
+    from overfitting small samples (4,000 digits: ~0.97-0.98 test accuracy in
+    60 epochs, batch 64, Adam with cosine decay from 5e-3, with or without
+    center loss). Dropping the softmax layer's bias, or the bias and dropout,
+    made the λ = 0.1 clusters no tighter relative to softmax alone (25 epochs).
 
     Returns:
       Functional ``keras.Model``: images [m, 28, 28, 1] → (logits [m, C], features [m, d]).

@@ -10,15 +10,27 @@ Feature plots need 2-D features (a bottleneck of width d=2, as in the paper's
 MNIST figures). For wider features, project them to 2-D first, e.g. with
 ``sklearn.manifold.TSNE``; centers cannot be projected that way.
 
-Axis limits: ``plot_comparison``, ``plot_epoch_grid`` and ``animate_features``
-use the same limits for every panel or frame (see :func:`feature_limits`), so
-the eye compares cluster sizes honestly instead of chasing rescaled axes.
+Units. Softmax alone lets features grow without bound (a hundred feature units
+after training) while center loss keeps them near the origin (about ten), so
+on raw shared axes one run is a dot and on separate axes sizes cannot be
+compared. Every figure that compares runs or epochs therefore draws each run's
+features *in units of its own inter-class separation*: divided by the mean
+distance between its class means (:func:`in_separation_units`), so that
+distance is 1 in every panel. Scaling only, no shift: the origin, where the
+centers start and the softmax wedges meet, stays where it is. Panels then share
+axes, so the eye compares cluster shape and size relative to the gaps between
+classes, which is what center loss changes; the axis labels say
+"units of mean class distance" and each panel title says how many feature units
+one such unit is. Before training (epoch 0) the features are a tiny blob away
+from the origin; it gets its own zoom, and its title says so.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -26,9 +38,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
 from matplotlib.ticker import MaxNLocator
 
 from centerloss.files import atomic_output, with_suffix
+from centerloss.metrics import class_means, inter_class_separation
 from centerloss.snapshots import Snapshots
 
 CENTER_MARKER = "X"
@@ -40,6 +54,12 @@ _CENTER_STYLE = dict(marker=CENTER_MARKER, s=180, edgecolors="black", linewidths
 _CENTER_FACE_ALPHA = 0.6
 _PANEL_INCHES = 3.6
 _GRID_EPOCHS = 8  # default number of panels of plot_epoch_grid
+_MAX_FRAMES = 16  # default frame budget of animate_features: GIF and notebook stay small
+_ANIMATION_DPI = 68  # 16 two-panel frames: a ~1.4 MB notebook player (lesson 03 stays < 3 MB)
+UNITS = "units of mean class distance"  # axis unit of normalised figures
+FEATURE_UNITS = "feature units"
+# Lines of runs (not classes) in figures without class colours.
+_RUN_COLORS = ("dimgray", "darkviolet", "goldenrod", "teal")
 
 
 def class_color(class_id: int) -> tuple[float, float, float, float]:
@@ -93,50 +113,100 @@ def plot_features(
     return fig
 
 
+def in_separation_units(features, labels, centers=None):
+    """Features (and centers) divided by the mean distance between class means.
+
+    The scale of :func:`plot_comparison`, :func:`plot_epoch_grid` and
+    :func:`animate_features`: after it, the mean distance between the class
+    means of ``features`` is 1, whatever the run's feature magnitude. Scaling
+    only (no shift), so the origin stays put.
+
+    Args:
+      features: float array [N, 2] (any width d works).
+      labels: integer class ids [N]; at least 2 classes with distinct means.
+      centers: optional float array [C, d], scaled by the same factor.
+
+    Returns:
+      (features / s [N, d], centers / s [C, d] or None, s), where s is
+      :func:`centerloss.metrics.inter_class_separation` in feature units.
+
+    Raises:
+      ValueError: if all class means coincide (s = 0): there is no unit.
+    """
+    scale = inter_class_separation(features, labels)
+    if not scale > 0:
+        raise ValueError(
+            "All class means coincide (mean distance between them is 0), so the features "
+            "cannot be drawn in units of it; plot them with plot_features instead."
+        )
+    features = np.asarray(features, dtype=np.float64) / scale
+    if centers is not None:
+        centers = np.asarray(centers, dtype=np.float64) / scale
+    return features, centers, scale
+
+
 def plot_comparison(
     runs,
     suptitle="The same images' features after different training",
     class_names=None,
     share_axes=True,
+    normalize=True,
 ):
-    """Side-by-side feature scatters of several runs, on shared axis scales.
+    """Side-by-side feature scatters of several runs, each in its own separation units.
 
     Args:
       runs: dict mapping a panel title (e.g. "softmax + center loss (λ=0.1)")
         to (features [N, 2], labels [N], centers [C, 2] or None).
       suptitle: title of the whole figure.
       class_names: names indexed by class id; default the ids.
-      share_axes: same x and y limits in every panel, so cluster sizes compare
-        honestly; False lets each panel fit its own data.
+      share_axes: same x and y limits in every panel; False lets each panel
+        fit its own data.
+      normalize: divide each run's features and centers by that run's mean
+        distance between class means (:func:`in_separation_units`), so cluster
+        shapes *and* sizes compare across runs; each panel title gives the
+        factor. False draws raw feature units (then shared axes shrink a
+        small-featured run to a dot).
 
     Returns:
       The Figure, one panel per run and one legend for all.
     """
     if not runs:
         raise ValueError("runs must map at least one panel title to (features, labels, centers).")
+    panels = {}
+    for name, (features, labels, centers) in runs.items():
+        if normalize:
+            features, centers, scale = in_separation_units(features, labels, centers)
+            name = f"{name}\n{_scale_note(scale)}"
+        panels[name] = (features, labels, centers)
     lims = None
     if share_axes:
-        lims = feature_limits(
-            [
-                array
-                for features, _, centers in runs.values()
-                for array in (features, centers)
-                if array is not None
-            ]
+        # Square, like the animation's frames: equal-aspect panels fill their space.
+        lims = _square(
+            feature_limits(
+                [
+                    array
+                    for features, _, centers in panels.values()
+                    for array in (features, centers)
+                    if array is not None
+                ]
+            )
         )
     fig, axes = plt.subplots(
         1,
-        len(runs),
+        len(panels),
         sharex=share_axes,
         sharey=share_axes,
         squeeze=False,
-        figsize=(_PANEL_INCHES * len(runs) + 1.5, _PANEL_INCHES + 0.6),
+        figsize=(_PANEL_INCHES * len(panels) + 1.5, _PANEL_INCHES + 0.8),
         layout="constrained",
     )
-    for ax, (name, (features, labels, centers)) in zip(axes[0], runs.items()):
-        _draw_features(ax, features, labels, centers, class_names, lims, name)
-    all_labels = np.concatenate([np.asarray(labels) for _, labels, _ in runs.values()])
-    with_centers = any(centers is not None for _, _, centers in runs.values())
+    units = UNITS if normalize else None
+    for ax, (name, (features, labels, centers)) in zip(axes[0], panels.items(), strict=True):
+        _draw_features(ax, features, labels, centers, class_names, lims, name, units=units)
+        if share_axes:
+            ax.label_outer()
+    all_labels = np.concatenate([np.asarray(labels) for _, labels, _ in panels.values()])
+    with_centers = any(centers is not None for _, _, centers in panels.values())
     _figure_legend(fig, np.unique(all_labels), class_names, with_centers)
     fig.suptitle(suptitle)
     return fig
@@ -161,22 +231,32 @@ def feature_limits(snapshots_or_arrays, margin=0.05):
     low, high = points.min(axis=0), points.max(axis=0)
     # A zero range (e.g. all centers still at their initial zeros) gets unit room.
     pad = margin * np.where(high > low, high - low, 1.0)
-    return tuple((float(lo), float(hi)) for lo, hi in zip(low - pad, high + pad))
+    return tuple((float(lo), float(hi)) for lo, hi in zip(low - pad, high + pad, strict=True))
 
 
-def plot_center_trajectories(snapshots: Snapshots, ax=None, class_names=None):
+def plot_center_trajectories(snapshots: Snapshots, ax=None, class_names=None, normalize=False):
     """Path of each class center over the recorded epochs.
 
     Args:
       snapshots: the record; its ``centers`` [E, C, 2] are drawn.
       ax: Axes to draw into; a new figure when None.
       class_names: names indexed by class id; default ``snapshots.class_names``.
+      normalize: draw in units of the mean distance between the class means
+        of the last recorded epoch's test features (one factor for every
+        epoch, so the paths keep their shape), to compare runs side by side.
 
     Returns:
       The Figure: one line per class from a start marker (o, first recorded
       epoch) to an end marker (X, last recorded epoch).
     """
     paths = _as_points(snapshots.centers, "centers")  # [E, C, 2]
+    first, last = snapshots.epochs[0], snapshots.epochs[-1]
+    title = f"Class centers moving, epochs {first} to {last}"
+    units = None
+    if normalize:
+        _, _, scale = in_separation_units(snapshots.test_features[-1], snapshots.test_labels)
+        paths, units = paths / scale, UNITS
+        title += f"\n{_scale_note(scale)} (epoch {last})"
     names = class_names or snapshots.class_names
     colors = [class_color(class_id) for class_id in range(paths.shape[1])]
     fig, ax = _figure_and_axes(ax)
@@ -195,7 +275,6 @@ def plot_center_trajectories(snapshots: Snapshots, ax=None, class_names=None):
     ax.scatter(
         paths[-1, :, 0], paths[-1, :, 1], facecolors=_center_faces(len(colors)), **_CENTER_STYLE
     )
-    first, last = snapshots.epochs[0], snapshots.epochs[-1]
     markers = [
         _marker_handle("o", f"start (epoch {first})", markersize=8),
         _marker_handle(CENTER_MARKER, f"end (epoch {last})"),
@@ -203,117 +282,296 @@ def plot_center_trajectories(snapshots: Snapshots, ax=None, class_names=None):
     ax.legend(
         handles=lines + markers, loc="center left", bbox_to_anchor=(1.02, 0.5), title="class center"
     )
-    ax.set(
-        title=f"Class centers moving, epochs {first} to {last}",
-        xlabel="feature 1",
-        ylabel="feature 2",
-    )
+    ax.set(title=title, xlabel=_axis_label(1, units), ylabel=_axis_label(2, units))
     return fig
 
 
-def plot_epoch_grid(snapshots: Snapshots, epochs=None, split="test", ncols=4, class_names=None):
-    """Small multiples of the features at selected epochs, on fixed shared axes.
+def plot_epoch_grid(
+    snapshots, epochs=None, split="test", ncols=4, class_names=None, title=None, normalize=True
+):
+    """Small multiples of the features at selected epochs, one row of panels per run.
+
+    Each panel is in units of its own epoch's mean class distance (see the
+    module docstring), on axes shared by all panels except epoch 0's, which
+    gets its own zoom; each panel title gives its scale.
 
     Args:
-      snapshots: the record.
+      snapshots: a :class:`Snapshots`, or a dict {run label: Snapshots} of
+        runs recorded at the same epochs (one row each, labelled).
       epochs: epoch numbers to show (values of ``snapshots.epochs``); default
-        about 8 evenly spaced, including the first and the last.
+        about 8 (one run) or 5 (several) spread out, first and last included.
       split: "train" or "test" subset.
-      ncols: panels per row.
-      class_names: names indexed by class id; default ``snapshots.class_names``.
+      ncols: panels per row for a single run; several runs get one column
+        per epoch.
+      class_names: names indexed by class id; default the record's.
+      title: figure title; default "<Split> features during training".
+      normalize: False draws raw feature units on axes shared by all panels.
 
     Returns:
-      The Figure, one panel titled "epoch k" per selected epoch and one legend.
+      The Figure, one panel titled "epoch k ..." per selected epoch and run,
+      and one legend.
     """
-    features, labels = snapshots.split(split)
-    names = class_names or snapshots.class_names
-    positions = _epoch_positions(snapshots, epochs)
-    lims = feature_limits([features, snapshots.centers])
+    runs = _as_runs(snapshots)
+    record = next(iter(runs.values()))
+    names = class_names or record.class_names
+    default_count = _GRID_EPOCHS if len(runs) == 1 else 5
+    positions = _epoch_positions(record, epochs, count=default_count)
+    frames = _frames(runs, split, normalize)
+    if len(runs) > 1:
+        ncols = len(positions)
     ncols = min(ncols, len(positions))
-    nrows = math.ceil(len(positions) / ncols)
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        sharex=True,
-        sharey=True,
-        squeeze=False,
+    rows_per_run = math.ceil(len(positions) / ncols)
+    fig = plt.figure(
         layout="constrained",
-        figsize=(_PANEL_INCHES * 0.8 * ncols + 1.5, _PANEL_INCHES * 0.8 * nrows + 0.6),
+        figsize=(
+            _PANEL_INCHES * 0.8 * ncols + 1.5,
+            (_PANEL_INCHES * 0.8 * rows_per_run + 0.5) * len(runs) + 0.4,
+        ),
     )
-    for ax, position in zip(axes.flat, positions):
-        _draw_features(
-            ax,
-            features[position],
-            labels,
-            snapshots.centers[position],
-            names,
-            lims,
-            f"epoch {snapshots.epochs[position]}",
-        )
-        ax.label_outer()  # shared scales: tick labels on the outer panels suffice
-    for unused in axes.flat[len(positions) :]:
-        unused.remove()
-    _figure_legend(fig, np.unique(labels), names, with_centers=True)
-    fig.suptitle(f"{split.capitalize()} features during training")
+    subfigures = np.atleast_1d(fig.subfigures(len(runs), 1))
+    for subfigure, (label, frame) in zip(subfigures, frames.items(), strict=True):
+        axes = subfigure.subplots(rows_per_run, ncols, squeeze=False)
+        for ax, position in zip(axes.flat, positions, strict=False):
+            zoom = " (own zoom)" if frame.zoomed[position] else ""
+            _draw_frame(ax, frame, position, names, f"epoch {record.epochs[position]}{zoom}")
+            ax.set(xlabel="", ylabel="")  # one label per figure axis instead (below)
+        for unused in axes.flat[len(positions) :]:
+            unused.remove()
+        if label is not None:
+            subfigure.suptitle(label, fontweight="bold")
+    units = UNITS if normalize else None
+    fig.supxlabel(_axis_label(1, units))
+    fig.supylabel(_axis_label(2, units))
+    _figure_legend(fig, np.unique(record.split(split)[1]), names, with_centers=True)
+    fig.suptitle(title or f"{split.capitalize()} features during training")
     return fig
 
 
-def animate_features(snapshots: Snapshots, split="test", interval=300, class_names=None):
-    """Animation of the features and centers, one frame per recorded epoch.
+def plot_epoch(snapshots, epoch, split="test", class_names=None, normalize=True):
+    """One epoch of one or several runs side by side: a still of :func:`animate_features`.
 
-    Frame k shows epoch ``snapshots.epochs[k]`` on fixed axes, so only the
-    points move. The figure is closed before returning, so a notebook does
-    not also display a stray static copy; the animation still renders. In a
-    notebook show it with ``IPython.display.HTML(animation.to_jshtml())``, or
-    write it with :func:`save_gif`.
+    Same units and axis limits as the animation at that epoch, so a slider
+    built on it (see lesson 03) does not jump.
 
     Args:
-      snapshots: the record.
+      snapshots: a :class:`Snapshots`, or a dict {run label: Snapshots} of
+        runs recorded at the same epochs.
+      epoch: a recorded epoch number.
+      split, class_names, normalize: as in :func:`animate_features`.
+
+    Returns:
+      The Figure, one panel per run and one legend.
+    """
+    runs = _as_runs(snapshots)
+    record = next(iter(runs.values()))
+    (position,) = _epoch_positions(record, [epoch])
+    names = class_names or record.class_names
+    fig, axes = _frame_figure(runs, split, names)
+    frames = _frames(runs, split, normalize)
+    _draw_frames(fig, axes, frames, position, epoch, split, names)
+    return fig
+
+
+def draw_epoch(ax, snapshots: Snapshots, epoch, split="test", class_names=None, normalize=True):
+    """Draw one run's features and centers at one epoch into ``ax``, with a legend.
+
+    Units and limits as in :func:`animate_features` for this record (limits
+    fit every recorded epoch but 0). :class:`centerloss.live.LiveFeaturePlot`
+    redraws its figure with this after every epoch.
+
+    Args:
+      ax: the Axes to draw into (cleared first by the caller if needed).
+      snapshots: the record; ``epoch`` must be one of its epochs.
+      split, class_names, normalize: as in :func:`animate_features`.
+
+    Returns:
+      ``ax``, titled "epoch k" and the scale of its units.
+    """
+    names = class_names or snapshots.class_names
+    (position,) = _epoch_positions(snapshots, [epoch])
+    frame = _frames({None: snapshots}, split, normalize)[None]
+    zoom = " (before training: own zoom)" if frame.zoomed[position] else ""
+    _draw_frame(ax, frame, position, names, f"{split.capitalize()} features at epoch {epoch}{zoom}")
+    ax.legend(
+        handles=_legend_handles(np.unique(frame.labels), names, with_centers=True),
+        loc="center left",
+        bbox_to_anchor=(1.02, 0.5),
+        title="class",
+    )
+    return ax
+
+
+def animate_features(
+    snapshots, split="test", interval=300, class_names=None, epochs=None, normalize=True
+):
+    """Animation of the features and centers of one or several runs, epoch by epoch.
+
+    Several runs play side by side, synchronised: every frame shows the same
+    epoch in every panel. Each panel is in units of its epoch's mean class
+    distance (module docstring), so clusters stay readable while the
+    features grow; axes stay fixed from epoch 1 on, and epoch 0 (before
+    training, a tiny blob) has its own zoom. Frame and panel titles say so
+    and give each panel's scale. The figure is closed before returning, so a
+    notebook does not also display a stray static copy; the animation still
+    renders. In a notebook show it with
+    ``IPython.display.HTML(animation.to_jshtml())``, or write it with
+    :func:`save_gif`.
+
+    Args:
+      snapshots: a :class:`Snapshots`, or a dict {run label: Snapshots} of
+        runs recorded at the same epochs (e.g. λ = 0 and λ > 0).
       split: "train" or "test" subset.
       interval: milliseconds between frames when played.
-      class_names: names indexed by class id; default ``snapshots.class_names``.
+      class_names: names indexed by class id; default the record's.
+      epochs: epoch numbers to show; default every recorded epoch, or 16 of
+        them, denser early (where most motion is), when more were recorded.
+      normalize: False draws raw feature units on axes fixed for all frames.
 
     Returns:
-      A ``matplotlib.animation.FuncAnimation`` with len(snapshots) frames.
+      A ``matplotlib.animation.FuncAnimation``, one frame per selected epoch.
       Keep a reference to it until it has been rendered.
     """
-    features, labels = snapshots.split(split)
-    names = class_names or snapshots.class_names
-    lims = feature_limits([features, snapshots.centers])
-    fig, ax = plt.subplots(figsize=(_PANEL_INCHES + 2, _PANEL_INCHES + 0.6), layout="constrained")
-    _figure_legend(fig, np.unique(labels), names, with_centers=True)
+    runs = _as_runs(snapshots)
+    record = next(iter(runs.values()))
+    names = class_names or record.class_names
+    positions = _frame_positions(record, epochs)
+    frames = _frames(runs, split, normalize)
+    fig, axes = _frame_figure(runs, split, names)
+    fig.set_dpi(_ANIMATION_DPI)
 
     def draw_frame(position):
-        ax.clear()  # redraw with the shared helper rather than keep a second drawing path
-        _draw_features(
-            ax,
-            features[position],
-            labels,
-            snapshots.centers[position],
-            names,
-            lims,
-            f"{split.capitalize()} features, epoch {snapshots.epochs[position]}",
-        )
+        _draw_frames(fig, axes, frames, position, record.epochs[position], split, names)
 
-    animation = FuncAnimation(fig, draw_frame, frames=len(snapshots), interval=interval)
+    # Lay the figure out once, on the last (trained) frame, then keep it:
+    # re-running the constrained layout for every frame doubles the render time.
+    draw_frame(positions[-1])
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+    animation = FuncAnimation(fig, draw_frame, frames=positions, interval=interval)
     plt.close(fig)
     return animation
 
 
-def save_gif(animation, path: str | os.PathLike, fps: int = 4) -> Path:
+def plot_softmax_weights(
+    runs,
+    suptitle="Why softmax makes wedges: its weight vectors (arrows) and the features",
+    class_names=None,
+):
+    """Features, centers and the softmax layer's weight vector of each class.
+
+    The softmax layer scores class j as w_j · x + b_j, so the class whose
+    weight vector points most along a feature wins: classes fill wedges
+    around their w_j, and moving a feature further out along w_j only makes
+    softmax more confident (the IJCV 2019 version of the paper draws this).
+    Arrows start at the origin in class j's colour; a panel's arrows share one
+    length factor (only directions and relative lengths matter), chosen so the
+    longest reaches the features' 95th-percentile radius.
+
+    Args:
+      runs: dict mapping a panel title to (features [N, 2], labels [N],
+        centers [C, 2] or None, weights [2, C]); ``weights`` is the softmax
+        layer's kernel, column j = w_j (e.g.
+        ``model.backbone.get_layer("logits").get_weights()[0]``).
+      suptitle: title of the whole figure.
+      class_names: names indexed by class id; default the ids.
+
+    Returns:
+      The Figure of :func:`plot_comparison` (units of mean class distance,
+      shared axes) with one arrow (a ``FancyArrowPatch``) per class added.
+    """
+    fig = plot_comparison(
+        {name: run[:3] for name, run in runs.items()}, suptitle=suptitle, class_names=class_names
+    )
+    drawn = []  # every point and arrow tip, to widen the shared limits
+    for ax, (features, labels, _, weights) in zip(fig.axes, runs.values(), strict=True):
+        weights = _as_points(np.asarray(weights).T, "weights transposed")  # [C, 2], row j = w_j
+        features, _, _ = in_separation_units(features, labels)
+        reach = np.percentile(np.linalg.norm(features, axis=1), 95)
+        tips = weights * reach / np.linalg.norm(weights, axis=1).max()
+        drawn += [features, tips]
+        for class_id, tip in enumerate(tips):
+            ax.add_patch(
+                FancyArrowPatch(
+                    (0.0, 0.0),
+                    tuple(tip),
+                    arrowstyle="-|>",
+                    mutation_scale=16,
+                    linewidth=2.5,
+                    color=class_color(class_id),
+                    zorder=4,
+                )
+            )
+    lims = _square(feature_limits([*drawn, np.array([ax.get_xlim(), ax.get_ylim()]).T]))
+    for ax in fig.axes:
+        ax.set(xlim=lims[0], ylim=lims[1])
+    return fig
+
+
+def plot_intra_class_distances(
+    runs, bins=40, title="Distance of each feature to its own class mean", ax=None
+):
+    """Histograms of each sample's distance to its class mean, one per run, overlaid.
+
+    Distances are in units of the run's own mean class distance, as in
+    :func:`plot_comparison`, so the histogram's mean (dashed line, in the
+    legend) is exactly the run's intra/inter ratio
+    (:func:`centerloss.metrics.spread_ratio`). The class *mean* of the
+    features, not the learned center, is the reference, because a
+    softmax-only run's centers are not trained to sit among the features.
+
+    Args:
+      runs: dict mapping a run label to a tuple whose first two items are
+        features [N, d] and labels [N] (the tuples of :func:`plot_comparison`
+        work as they are).
+      bins: number of bins, shared by all runs.
+      title: axes title.
+      ax: Axes to draw into; a new figure when None.
+
+    Returns:
+      The Figure: one filled step histogram (a patch) and one dashed mean line
+      per run.
+    """
+    distances = {}
+    for label, (features, labels, *_) in runs.items():
+        features, _, _ = in_separation_units(features, labels)
+        classes, means = class_means(features, labels)
+        own_mean = means[np.searchsorted(classes, labels)]
+        distances[label] = np.linalg.norm(features - own_mean, axis=1)
+    edges = np.histogram_bin_edges(np.concatenate(list(distances.values())), bins=bins)
+    fig, ax = _figure_and_axes(ax)
+    for (label, values), color in zip(distances.items(), itertools.cycle(_RUN_COLORS)):
+        ax.hist(values, bins=edges, histtype="stepfilled", alpha=0.35, color=color, label=label)
+        ax.axvline(
+            values.mean(),
+            color=color,
+            linestyle="--",
+            linewidth=2,
+            label=f"mean {values.mean():.3f} (intra/inter ratio)",
+        )
+    ax.set(
+        title=title,
+        xlabel=f"distance to own class mean ({UNITS})",
+        ylabel="samples per bin",
+    )
+    ax.legend()
+    return fig
+
+
+def save_gif(animation, path: str | os.PathLike, fps: int = 4, dpi: int = 72) -> Path:
     """Write an animation as a GIF, atomically.
 
     Args:
       animation: e.g. from :func:`animate_features`.
       path: file name; ".gif" is appended when it has another suffix.
       fps: frames per second.
+      dpi: pixels per inch; 72 keeps a 20-frame side-by-side GIF under 1 MB.
 
     Returns:
       The path written. A crash mid-write leaves any earlier file intact.
     """
     path = with_suffix(path, ".gif")
     with atomic_output(path) as temporary:
-        animation.save(temporary, writer=PillowWriter(fps=fps))
+        animation.save(temporary, writer=PillowWriter(fps=fps), dpi=dpi)
     return path
 
 
@@ -371,7 +629,7 @@ def plot_history(history, keys=("softmax_loss", "center_loss", "accuracy")):
         layout="constrained",
         figsize=(_PANEL_INCHES * len(keys), _PANEL_INCHES),
     )
-    for ax, key in zip(axes[0], keys):
+    for ax, key in zip(axes[0], keys, strict=True):
         curves = {"train": history[key]}
         if f"val_{key}" in history:
             curves["validation"] = history[f"val_{key}"]
@@ -387,7 +645,7 @@ def plot_history(history, keys=("softmax_loss", "center_loss", "accuracy")):
 # --------------------------------------------------------------------------
 
 
-def _draw_features(ax, features, labels, centers, class_names, lims, title):
+def _draw_features(ax, features, labels, centers, class_names, lims, title, units=None):
     """Scatter features [N, 2] with one collection per class, then centers [C, 2] as one."""
     features = _as_points(features, "features")
     labels = np.asarray(labels)
@@ -419,7 +677,19 @@ def _draw_features(ax, features, labels, centers, class_names, lims, title):
         )
     if lims is not None:
         ax.set(xlim=lims[0], ylim=lims[1])
-    ax.set(xlabel="feature 1", ylabel="feature 2", title=title)
+    # Equal scales on both axes: a round cluster must look round.
+    ax.set_aspect("equal", adjustable="box")
+    ax.set(xlabel=_axis_label(1, units), ylabel=_axis_label(2, units), title=title)
+
+
+def _axis_label(axis, units):
+    """ "feature 1", or "feature 1 (units of ...)" for normalised figures."""
+    return f"feature {axis}" if units is None else f"feature {axis} ({units})"
+
+
+def _scale_note(scale):
+    """How many feature units one drawn unit is, for a panel title."""
+    return f"1 unit = {scale:.3g} {FEATURE_UNITS}"
 
 
 def _center_faces(num_classes):
@@ -501,10 +771,135 @@ def _point_sets(item):
     return [_as_points(item, "feature_limits' arrays")]
 
 
-def _epoch_positions(snapshots, epochs):
+@dataclass
+class _Frames:
+    """One run's features and centers at every recorded epoch, ready to draw."""
+
+    features: np.ndarray  # [E, n, 2], drawn units
+    labels: np.ndarray  # [n]
+    centers: np.ndarray  # [E, C, 2], drawn units
+    scales: np.ndarray | None  # [E] feature units per drawn unit; None: raw units
+    lims: list  # [E] axis limits, shared by all runs at the same epoch
+    zoomed: np.ndarray  # [E] bool: this epoch has its own zoom (epoch 0)
+
+
+def _as_runs(snapshots):
+    """{run label: Snapshots}; a lone Snapshots becomes {None: it}."""
+    if isinstance(snapshots, Snapshots):
+        return {None: snapshots}
+    runs = dict(snapshots)
+    if not runs or not all(isinstance(record, Snapshots) for record in runs.values()):
+        raise ValueError(
+            "Pass a Snapshots or a non-empty dict {run label: Snapshots}; "
+            f"got {type(snapshots).__name__}."
+        )
+    epochs = [record.epochs for record in runs.values()]
+    if any(not np.array_equal(epochs[0], other) for other in epochs[1:]):
+        raise ValueError(
+            "Runs shown side by side must be recorded at the same epochs, so every frame "
+            "shows one epoch; train them for the same number of epochs."
+        )
+    return runs
+
+
+def _frames(runs, split, normalize):
+    """{label: _Frames}: per-epoch units (when ``normalize``) and shared limits."""
+    frames = {}
+    for label, record in runs.items():
+        features, labels = record.split(split)
+        features = _as_points(features, "features")
+        centers = _as_points(record.centers, "centers")
+        scales = None
+        if normalize:
+            scales = np.array([in_separation_units(epoch, labels)[2] for epoch in features])
+            features, centers = features / scales[:, None, None], centers / scales[:, None, None]
+        frames[label] = _Frames(features, labels, centers, scales, [], np.zeros(len(record), bool))
+    epochs = next(iter(runs.values())).epochs
+    # In separation units the untrained blob sits several units from the
+    # origin: it would squash every later epoch, so it gets its own limits.
+    zoomed = (epochs == 0) & normalize
+    lims = [None] * len(epochs)
+    for group in (zoomed, ~zoomed):
+        if group.any():
+            arrays = [
+                array[group]
+                for frame in frames.values()
+                for array in (frame.features, frame.centers)
+            ]
+            group_lims = _square(feature_limits(arrays))
+            for position in np.flatnonzero(group):
+                lims[position] = group_lims
+    for frame in frames.values():
+        frame.lims, frame.zoomed = lims, zoomed
+    return frames
+
+
+def _square(lims):
+    """Limits widened to a square around their middle: every panel then has the
+    same shape (equal aspect), so frames and zooms line up in one layout."""
+    middles = [(low + high) / 2 for low, high in lims]
+    half = max(high - low for low, high in lims) / 2
+    return tuple((middle - half, middle + half) for middle in middles)
+
+
+def _draw_frame(ax, frame, position, class_names, title):
+    """One panel: a run's features and centers at one recorded epoch."""
+    lines = [title]
+    if frame.scales is not None:
+        lines.append(_scale_note(frame.scales[position]))
+    _draw_features(
+        ax,
+        frame.features[position],
+        frame.labels,
+        frame.centers[position],
+        class_names,
+        frame.lims[position],
+        "\n".join(lines),
+        units=UNITS if frame.scales is not None else None,
+    )
+
+
+def _frame_figure(runs, split, class_names):
+    """(figure, axes [R]) for one epoch of R runs side by side, with the class legend."""
+    fig, axes = plt.subplots(
+        1,
+        len(runs),
+        squeeze=False,
+        figsize=(_PANEL_INCHES * len(runs) + 1.6, _PANEL_INCHES + 1.1),
+        layout="constrained",
+    )
+    labels = next(iter(runs.values())).split(split)[1]
+    _figure_legend(fig, np.unique(labels), class_names, with_centers=True)
+    return fig, axes[0]
+
+
+def _draw_frames(fig, axes, frames, position, epoch, split, class_names):
+    """Draw (or redraw) every run's panel at one recorded epoch, and the frame title."""
+    zoomed = next(iter(frames.values())).zoomed[position]
+    for index, (ax, (label, frame)) in enumerate(zip(axes, frames.items(), strict=True)):
+        ax.clear()  # redraw with the shared helper rather than keep a second drawing path
+        _draw_frame(ax, frame, position, class_names, label or f"{split.capitalize()} features")
+        if index:
+            ax.set_ylabel("")  # same units and limits as the first panel
+    note = " (before training: its own zoom)" if zoomed else ""
+    fig.suptitle(f"{split.capitalize()} features at epoch {epoch}{note}")
+
+
+def _frame_positions(snapshots, epochs, max_frames=_MAX_FRAMES):
+    """Snapshot indices of the frames: as asked, all, or ``max_frames`` denser early."""
+    if epochs is not None:
+        return _epoch_positions(snapshots, epochs)
+    if len(snapshots) <= max_frames:
+        return np.arange(len(snapshots))
+    # Quadratic spacing: every early epoch (where the features move most), sparser later.
+    spaced = np.linspace(0.0, math.sqrt(len(snapshots) - 1), max_frames) ** 2
+    return np.unique(spaced.round().astype(int))
+
+
+def _epoch_positions(snapshots, epochs, count=_GRID_EPOCHS):
     """Indices into the snapshot arrays of the requested epoch numbers (default ~8 spread)."""
     if epochs is None:
-        count = min(_GRID_EPOCHS, len(snapshots))
+        count = min(count, len(snapshots))
         return np.unique(np.linspace(0, len(snapshots) - 1, count).round().astype(int))
     recorded = list(snapshots.epochs)
     unknown = [epoch for epoch in epochs if epoch not in recorded]
@@ -514,3 +909,73 @@ def _epoch_positions(snapshots, epochs):
             f"{recorded[0]} to {recorded[-1]}."
         )
     return np.array([recorded.index(epoch) for epoch in epochs])
+
+
+# --------------------------------------------------------------------------
+# Sweeps: one panel per setting (lesson 04's λ grid)
+# --------------------------------------------------------------------------
+
+
+def plot_feature_grid(panels, captions=None, ncols=None, suptitle=None, class_names=None):
+    """The paper's Figure 3 layout: one feature panel per run, in a grid.
+
+    Each run's features and centers are divided by that run's inter-class
+    separation (mean distance between its class means,
+    :func:`centerloss.metrics.inter_class_separation`), so every panel shows
+    its classes one unit apart on average and all panels share the same axes:
+    the eye compares cluster *shapes and relative sizes* across runs whose raw
+    feature scales differ by orders of magnitude (center loss shrinks them).
+
+    Args:
+      panels: dict mapping a panel title (e.g. "λ = 0.1") to
+        (features [N, 2], labels [N], centers [C, 2] or None).
+      captions: optional dict, panel title → text written under that panel
+        (e.g. its intra/inter ratio and accuracy).
+      ncols: panels per row; default all in one row.
+      suptitle: title of the whole figure.
+      class_names: names indexed by class id; default the ids.
+
+    Returns:
+      The Figure, with one legend for all panels.
+    """
+    if not panels:
+        raise ValueError("panels must map at least one title to (features, labels, centers).")
+    captions = captions or {}
+    scaled = {}
+    for title, (features, labels, centers) in panels.items():
+        features = _as_points(features, "features")
+        unit = inter_class_separation(features, labels)
+        scaled[title] = (
+            features / unit,
+            np.asarray(labels),
+            None if centers is None else _as_points(centers, "centers") / unit,
+        )
+    lims = feature_limits(
+        [array for features, _, centers in scaled.values() for array in (features, centers)]
+    )
+    ncols = ncols or len(scaled)
+    nrows = math.ceil(len(scaled) / ncols)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        figsize=(_PANEL_INCHES * 0.85 * ncols + 1.5, (_PANEL_INCHES * 0.85 + 0.9) * nrows),
+        layout="constrained",
+    )
+    for ax, (title, (features, labels, centers)) in zip(axes.flat, scaled.items(), strict=False):
+        _draw_features(ax, features, labels, centers, class_names, lims, title)
+        ax.set_aspect("equal", adjustable="box")
+        xlabel = "feature 1 ÷ separation"
+        if title in captions:
+            xlabel += "\n" + captions[title]
+        ax.set(xlabel=xlabel, ylabel="feature 2 ÷ separation")
+    for ax in axes.flat[len(scaled) :]:
+        ax.set_visible(False)
+    all_labels = np.concatenate([labels for _, labels, _ in scaled.values()])
+    with_centers = any(centers is not None for _, _, centers in scaled.values())
+    _figure_legend(fig, np.unique(all_labels), class_names, with_centers)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from centerloss.config import check_positive_int
 from centerloss.files import atomic_output, with_suffix
+from centerloss.loss import center_loss
 from centerloss.metrics import feature_metrics
 
 SPLITS = ("train", "test")
@@ -86,7 +88,7 @@ class Snapshots:
         features, labels = self.split(split)
         return [
             feature_metrics(epoch_features, labels, centers=epoch_centers)
-            for epoch_features, epoch_centers in zip(features, self.centers)
+            for epoch_features, epoch_centers in zip(features, self.centers, strict=True)
         ]
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -119,11 +121,15 @@ class Snapshots:
 class SnapshotCallback(keras.callbacks.Callback):
     """Record features and centers of fixed image subsets at every epoch.
 
-    The model's ``predict`` must return ``(logits [N, C], features [N, d])``
-    and the model must have ``centers`` [C, d], as ``CenterLossModel`` does.
-    Epoch 0 is recorded when the first ``fit`` begins, then one snapshot per
-    finished epoch. Calling ``fit`` again with the same callback continues the
-    record (epoch numbers keep counting), so a notebook can train in stages.
+    The model must map images to ``(logits [N, C], features [N, d])`` and have
+    ``centers`` [C, d], as ``CenterLossModel`` does. Epoch 0 is recorded when
+    the first ``fit`` begins, then one snapshot per finished epoch. Calling
+    ``fit`` again with the same callback continues the record (epoch numbers
+    keep counting), so a notebook can train in stages.
+
+    Both subsets go through the network together, in one compiled inference
+    pass per epoch (traced once per model), so recording costs one forward
+    pass over ``n_train + n_test`` images and no ``predict`` set-up.
 
     Args:
       x_train, y_train, x_test, y_test: the image arrays [N, ...] and integer
@@ -132,7 +138,14 @@ class SnapshotCallback(keras.callbacks.Callback):
       seed: seeds the subsets, drawn once without replacement; their sorted
         indices are ``indices["train"]`` and ``indices["test"]``.
       class_names: C names for the figures; default "0", "1", ...
-      batch_size: ``predict`` batch size.
+      batch_size: images per compiled forward call.
+      validate: also write ``val_loss`` (L_S + λ·L_C, eq. 4), ``val_softmax_loss``,
+        ``val_center_loss`` and ``val_accuracy`` of the test subset into each
+        epoch's logs, from the same forward pass. Use it instead of ``fit``'s
+        ``validation_data`` (which would compute the test features a second
+        time); callbacks after this one and ``History`` see the ``val_`` keys.
+        The model must have ``lambda_``, as ``CenterLossModel`` does. The losses
+        are means over the whole subset; the centers are those at the epoch's end.
 
     After training, :attr:`snapshots` holds the record.
     """
@@ -148,21 +161,35 @@ class SnapshotCallback(keras.callbacks.Callback):
         seed: int = 0,
         class_names=None,
         batch_size: int = 500,
+        validate: bool = False,
     ):
         super().__init__()
         given = {"train": (x_train, y_train, n_train), "test": (x_test, y_test, n_test)}
         # Independent streams: the test subset does not change with n_train.
-        rngs = dict(zip(SPLITS, np.random.default_rng(seed).spawn(len(SPLITS))))
+        rngs = dict(zip(SPLITS, np.random.default_rng(seed).spawn(len(SPLITS)), strict=True))
         self.indices, self._x, self._labels = {}, {}, {}
         for split, (x, y, n) in given.items():
             self.indices[split], self._x[split], self._labels[split] = _draw_subset(
                 rngs[split], x, y, n, split
             )
         self.class_names = None if class_names is None else [str(name) for name in class_names]
-        self.batch_size = batch_size
+        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.validate = bool(validate)
+        # Both subsets, stacked once as tensors of batch_size images (the last
+        # may be shorter): each epoch then feeds them straight to the network.
+        images = np.concatenate([self._x[split] for split in SPLITS]).astype(np.float32)
+        self._batches = [
+            tf.constant(images[start : start + self.batch_size])
+            for start in range(0, len(images), self.batch_size)
+        ]
+        self._forward = None  # compiled on first use, per model (see set_model)
         self._features = {split: [] for split in SPLITS}
         self._centers = []
         self._history = {}
+
+    def set_model(self, model):
+        super().set_model(model)
+        self._forward = None
 
     def on_train_begin(self, logs=None):
         # A later fit starts where the last one ended, which is already recorded.
@@ -171,8 +198,10 @@ class SnapshotCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         # Keras restarts `epoch` at 0 on every fit; our own count keeps going.
+        logits = self._record()
+        if self.validate and logs is not None:
+            logs.update(self._validation_logs(logits))
         self._append_logs(logs or {})
-        self._record()
 
     @property
     def snapshots(self) -> Snapshots:
@@ -193,13 +222,46 @@ class SnapshotCallback(keras.callbacks.Callback):
         )
 
     def _record(self):
-        for split in SPLITS:
-            _, features = self.model.predict(self._x[split], batch_size=self.batch_size, verbose=0)
-            self._features[split].append(np.asarray(features, dtype=np.float32))
+        """Append this epoch's features and centers; return the test subset's logits [n, C]."""
+        if self._forward is None:
+            model = self.model
+            # reduce_retracing: the shorter last batch adds one trace, not one per call.
+            self._forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        outputs = [self._forward(batch) for batch in self._batches]
+        logits = np.concatenate([np.asarray(out[0]) for out in outputs])
+        features = np.concatenate([np.asarray(out[1]) for out in outputs]).astype(np.float32)
+        n_train = len(self._labels["train"])
+        self._features["train"].append(features[:n_train])
+        self._features["test"].append(features[n_train:])
         self._centers.append(_model_centers(self.model))
+        return logits[n_train:]
+
+    def _validation_logs(self, logits):
+        """val_ metrics of the test subset, named like CenterLossModel's."""
+        lambda_ = getattr(self.model, "lambda_", None)
+        if lambda_ is None:
+            raise AttributeError(
+                "SnapshotCallback(validate=True) computes val_loss = L_S + λ·L_C and needs "
+                "model.lambda_; train a centerloss.CenterLossModel, or pass validate=False."
+            )
+        labels = self._labels["test"]
+        softmax = float(
+            tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(
+                    labels=labels, logits=logits.astype(np.float32)
+                )
+            )
+        )
+        centered = float(center_loss(self._features["test"][-1], labels, self._centers[-1]))
+        return {
+            "val_loss": softmax + lambda_ * centered,  # eq. (4)
+            "val_softmax_loss": softmax,
+            "val_center_loss": centered,
+            "val_accuracy": float(np.mean(logits.argmax(axis=1) == labels)),
+        }
 
     def _append_logs(self, logs):
-        logged_epochs = len(self._centers) - 1  # epoch 0 has no logs
+        logged_epochs = len(self._centers) - 2  # epoch 0 has no logs; this epoch's come now
         # A metric that first appears now (e.g. val_ in a second fit) gets NaN
         # for the earlier epochs; one missing now gets NaN, so lists stay aligned.
         for key in logs:

@@ -7,10 +7,12 @@ from PIL import Image
 from centerloss.cli import main
 from centerloss.experiment import TrainingConfig
 
+GIF_LIMIT = 3 * 2**20  # bytes: small enough for a README or a slide
+
 
 def test_demo_end_to_end(tmp_path, capsys):
     output = tmp_path / "out"
-    assert main(["demo", "--epochs", "1", "--output", str(output), "--quiet"]) == 0
+    assert main(["demo", "--epochs", "1", "--output", str(output)]) == 0
     expected = {
         "comparison.png",
         "trajectories.png",
@@ -29,7 +31,18 @@ def test_demo_end_to_end(tmp_path, capsys):
     for run in report["runs"].values():
         assert set(run["test_metrics"]) >= {"accuracy", "spread_ratio", "silhouette"}
         assert len(run["history"]["val_accuracy"]) == 1
-    with Image.open(output / "features_over_epochs.gif") as gif:
-        assert gif.n_frames == 2  # epoch 0 and epoch 1
+    gif = output / "features_over_epochs.gif"
+    assert gif.stat().st_size < GIF_LIMIT
+    with Image.open(gif) as frames:
+        assert frames.n_frames == 2  # epoch 0 and epoch 1
+        width, height = frames.size
+        assert width > 1.8 * height  # both runs side by side
     printed = capsys.readouterr().out
     assert "intra/inter ratio" in printed and "softmax only (λ=0)" in printed
+    # Each run is named before it trains, and shows one progress line, rewritten in place.
+    lambda_ = TrainingConfig().lambda_
+    assert "Run 1/2: softmax only (λ=0)\n" in printed
+    assert f"Run 2/2: softmax + center loss (λ={lambda_:g})\n" in printed
+    assert printed.count("\r") == 2 * 2  # per run: at the start and after the one epoch
+    assert f"\rsoftmax + center loss (λ={lambda_:g}) · epoch 1/1 · loss " in printed
+    assert "after 1 epoch (" in printed and "1 epochs" not in printed

@@ -223,8 +223,8 @@ def test_verification_pairs_balanced_valid_and_seeded():
     # Every drawn pair is two distinct samples of the kind claimed: recover them
     # from their scores against the exhaustive list.
     all_true, all_score = metrics.verification_pairs(features, labels, n_pairs=None)
-    score_kind = dict(zip(np.round(all_score, 12), all_true))
-    assert all(score_kind[round(s, 12)] == t for s, t in zip(y_score, y_true))
+    score_kind = dict(zip(np.round(all_score, 12), all_true, strict=True))
+    assert all(score_kind[round(s, 12)] == t for s, t in zip(y_score, y_true, strict=True))
 
 
 def test_verification_sampled_auc_close_to_exact():
@@ -284,8 +284,8 @@ def test_verification_needs_a_same_class_pair():
 @pytest.mark.parametrize(
     "score",
     [
-        lambda f, l: metrics.verification_roc_auc_score(f, l),
-        lambda f, l: metrics.retrieval_precision_at_k(f, l, k=1),
+        lambda f, y: metrics.verification_roc_auc_score(f, y),
+        lambda f, y: metrics.retrieval_precision_at_k(f, y, k=1),
     ],
 )
 def test_open_set_metrics_reject_bad_features_and_labels(score):
@@ -297,3 +297,73 @@ def test_open_set_metrics_reject_bad_features_and_labels(score):
         score(FAN, FAN_LABELS[:3])
     with pytest.raises(ValueError, match="integer class ids"):
         score(FAN, FAN_LABELS.astype(float))
+
+
+# Two classes on one ray from the origin: cosine cannot tell them apart (every
+# similarity is 1), Euclidean distance can (same class 1 apart, others 8-10).
+RAY = np.array([[1.0, 0.0], [2.0, 0.0], [10.0, 0.0], [11.0, 0.0]])
+RAY_LABELS = np.array([0, 0, 1, 1])
+
+
+def test_verification_euclidean_uses_length_cosine_does_not():
+    auc = metrics.verification_roc_auc_score
+    assert auc(RAY, RAY_LABELS, n_pairs=None, metric="euclidean") == 1.0
+    assert auc(RAY, RAY_LABELS, n_pairs=None, metric="cosine") == 0.5  # all ties
+    # Every pair scored by minus its distance, checked pair by pair.
+    y_true, y_score = metrics.verification_pairs(RAY, RAY_LABELS, n_pairs=None, metric="euclidean")
+    expected = {(1, -1.0), (0, -9.0), (0, -10.0), (0, -8.0), (0, -9.0), (1, -1.0)}
+    assert set(zip(y_true.tolist(), y_score.tolist(), strict=True)) == expected
+    assert sorted(y_score.tolist()) == [-10.0, -9.0, -9.0, -8.0, -1.0, -1.0]
+
+
+def test_verification_sampled_euclidean_pairs_score_their_distance():
+    rng = np.random.default_rng(3)
+    features, labels = rng.normal(size=(40, 3)), np.arange(40) % 3
+    cosine = metrics.verification_pairs(features, labels, n_pairs=50, random_state=4)
+    euclid = metrics.verification_pairs(
+        features, labels, n_pairs=50, random_state=4, metric="euclidean"
+    )
+    np.testing.assert_array_equal(cosine[0], euclid[0])  # same pairs, other score
+    assert (euclid[1] < 0).all() and not np.allclose(euclid[1], -np.abs(cosine[1]))
+
+
+def test_retrieval_euclidean_by_hand_and_against_a_loop():
+    assert metrics.retrieval_precision_at_k(RAY, RAY_LABELS, k=1, metric="euclidean") == 1.0
+    # Cosine: all ties, the lowest other index wins: queries 0, 1 hit; 2, 3 miss.
+    assert metrics.retrieval_precision_at_k(RAY, RAY_LABELS, k=1) == 0.5
+    rng = np.random.default_rng(5)
+    features, labels = rng.normal(size=(30, 2)), np.arange(30) % 3
+    hits = 0
+    for i in range(30):
+        distance = [
+            np.linalg.norm(features[i] - features[j]) if j != i else np.inf for j in range(30)
+        ]
+        hits += sum(labels[j] == labels[i] for j in np.argsort(distance, kind="stable")[:4])
+    assert metrics.retrieval_precision_at_k(
+        features, labels, k=4, metric="euclidean"
+    ) == pytest.approx(hits / (4 * 30))
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        metrics.verification_pairs,
+        metrics.verification_roc_auc_score,
+        metrics.retrieval_precision_at_k,
+    ],
+)
+def test_unknown_metric_raises(function):
+    with pytest.raises(ValueError, match="metric must be one of"):
+        function(RAY, RAY_LABELS, metric="manhattan")
+
+
+def test_center_lag_by_hand():
+    # Class 0 mean (1, 0), class 2 mean (0, 4); class 1 absent and ignored.
+    features = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0]])
+    labels = np.array([0, 0, 2])
+    centers = np.array([[1.0, 3.0], [50.0, 50.0], [0.0, 0.0]])  # 3 and 4 away
+    assert metrics.center_lag(features, labels, centers) == pytest.approx(3.5)
+    on_means = np.array([[1.0, 0.0], [9.0, 9.0], [0.0, 4.0]])
+    assert metrics.center_lag(features, labels, on_means) == 0.0
+    with pytest.raises(ValueError, match="centers must be a 2-D array"):
+        metrics.center_lag(features, labels, centers[:, :1])

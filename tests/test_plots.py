@@ -7,9 +7,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.patches import FancyArrowPatch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from centerloss import plots  # noqa: E402
+from centerloss.metrics import inter_class_separation  # noqa: E402
 from centerloss.snapshots import Snapshots  # noqa: E402
 
 NAMES = ["zero", "one", "two"]
@@ -92,31 +94,62 @@ def test_plot_features_rejects_wide_features():
         plots.plot_features(np.zeros((6, 2)), np.arange(5))
 
 
-def test_plot_comparison_shares_limits_and_legend():
+def drawn_points(ax, num_classes=3):
+    """The class scatters' points of a feature panel [N, 2] and their labels [N]."""
+    offsets = [ax.collections[class_id].get_offsets() for class_id in range(num_classes)]
+    labels = np.concatenate([np.full(len(o), c) for c, o in enumerate(offsets)])
+    return np.concatenate(offsets), labels
+
+
+def test_in_separation_units():
+    features, labels, centers = blobs()
+    scaled, scaled_centers, scale = plots.in_separation_units(features * 7, labels, centers * 7)
+    means = np.array([features[labels == c].mean(0) for c in range(3)]) * 7
+    pairs = [np.linalg.norm(means[i] - means[j]) for i, j in ((0, 1), (0, 2), (1, 2))]
+    assert scale == pytest.approx(np.mean(pairs))
+    np.testing.assert_allclose(scaled * scale, features * 7)  # scaled, not shifted
+    np.testing.assert_allclose(scaled_centers, centers * 7 / scale)
+    with pytest.raises(ValueError, match="All class means coincide"):
+        plots.in_separation_units(np.zeros((6, 2)), np.arange(6) % 3)
+
+
+def test_plot_comparison_normalised_on_shared_axes():
     runs = {
-        "softmax only (λ=0)": blobs(spread=3.0),
+        "softmax only (λ=0)": (blobs(spread=3.0)[0] * 20, *blobs(spread=3.0)[1:]),
         "softmax + center loss (λ=0.1)": blobs(spread=0.5, seed=1),
     }
     fig = plots.plot_comparison(runs, suptitle="Compare", class_names=NAMES)
     fig.canvas.draw()
     left, right = fig.axes
     assert left.get_xlim() == right.get_xlim() and left.get_ylim() == right.get_ylim()
-    assert [ax.get_title() for ax in fig.axes] == list(runs)
+    assert [ax.get_title().splitlines()[0] for ax in fig.axes] == list(runs)
+    # Each title says what one unit is; the axis labels name the unit.
+    assert left.get_title().splitlines()[1].startswith("1 unit = ")
+    assert left.get_xlabel() == f"feature 1 ({plots.UNITS})"
+    assert left.get_ylabel() == f"feature 2 ({plots.UNITS})" and right.get_ylabel() == ""
     assert all(len(ax.collections) == 4 for ax in fig.axes)
     assert len(fig.legends) == 1 and legend_texts(fig.legends[0]) == NAMES + ["class center"]
     assert fig.get_suptitle() == "Compare"
-    # The shared limits fit every point of both runs.
-    (x0, x1), (y0, y1) = left.get_xlim(), left.get_ylim()
-    for features, _, _ in runs.values():
-        assert (features[:, 0] > x0).all() and (features[:, 0] < x1).all()
-        assert (features[:, 1] > y0).all() and (features[:, 1] < y1).all()
+    for ax in fig.axes:
+        points, drawn_labels = drawn_points(ax)
+        # Normalised: the drawn class means are 1 apart on average, whatever the run's scale.
+        assert inter_class_separation(points, drawn_labels) == pytest.approx(1.0)
+        # The shared limits fit every drawn point of both runs.
+        (x0, x1), (y0, y1) = left.get_xlim(), left.get_ylim()
+        assert (points[:, 0] > x0).all() and (points[:, 0] < x1).all()
+        assert (points[:, 1] > y0).all() and (points[:, 1] < y1).all()
+    # The 20× larger softmax run does not dwarf the other one: similar extents.
+    extents = [np.ptp(drawn_points(ax)[0], axis=0).max() for ax in fig.axes]
+    assert max(extents) / min(extents) < 3
 
 
-def test_plot_comparison_unshared_axes_differ():
+def test_plot_comparison_raw_units_unshared_axes_differ():
     runs = {"wide": blobs(spread=3.0), "tight": (blobs()[0] * 0.1, *blobs()[1:])}
-    fig = plots.plot_comparison(runs, share_axes=False)
+    fig = plots.plot_comparison(runs, share_axes=False, normalize=False)
     fig.canvas.draw()
     assert fig.axes[0].get_xlim() != fig.axes[1].get_xlim()
+    assert fig.axes[0].get_title() == "wide" and fig.axes[0].get_xlabel() == "feature 1"
+    np.testing.assert_allclose(drawn_points(fig.axes[1])[0].max(), (blobs()[0] * 0.1).max())
 
 
 def test_feature_limits_with_margin():
@@ -148,31 +181,80 @@ def test_plot_center_trajectories():
     assert len(ax.collections) == 2  # start markers, end markers
     assert legend_texts(ax.get_legend()) == NAMES + ["start (epoch 0)", f"end (epoch {EPOCHS - 1})"]
     assert_labelled(ax)
+    assert ax.get_xlabel() == "feature 1"
+
+
+def test_plot_center_trajectories_normalised_by_the_last_epoch():
+    snapshots = make_snapshots()
+    fig = plots.plot_center_trajectories(snapshots, normalize=True)
+    ax = fig.axes[0]
+    scale = inter_class_separation(snapshots.test_features[-1], snapshots.test_labels)
+    np.testing.assert_allclose(ax.lines[1].get_xydata(), snapshots.centers[:, 1] / scale, rtol=1e-6)
+    assert plots.UNITS in ax.get_xlabel() and f"{scale:.3g}" in ax.get_title()
+
+
+def panel_axes(fig):
+    """The feature panels of a figure (its subfigures' included), row by row."""
+    return [ax for ax in fig.axes if ax.collections]
 
 
 def test_plot_epoch_grid_default_epochs():
     fig = plots.plot_epoch_grid(make_snapshots())
     fig.canvas.draw()
-    titles = [ax.get_title() for ax in fig.axes]
+    axes = panel_axes(fig)
+    titles = [ax.get_title().splitlines()[0] for ax in axes]
     assert len(titles) == 8
-    assert titles[0] == "epoch 0" and titles[-1] == f"epoch {EPOCHS - 1}"
+    assert titles[0] == "epoch 0 (own zoom)" and titles[-1] == f"epoch {EPOCHS - 1}"
     assert len(set(titles)) == 8
-    assert len({(ax.get_xlim(), ax.get_ylim()) for ax in fig.axes}) == 1
-    assert all(len(ax.collections) == 4 for ax in fig.axes)
+    assert all(ax.get_title().splitlines()[1].startswith("1 unit = ") for ax in axes)
+    # Shared, square limits from epoch 1 on; epoch 0 its own.
+    assert len({(ax.get_xlim(), ax.get_ylim()) for ax in axes[1:]}) == 1
+    assert axes[0].get_xlim() != axes[1].get_xlim()
+    assert all(np.ptp(ax.get_xlim()) == pytest.approx(np.ptp(ax.get_ylim())) for ax in axes)
+    assert all(len(ax.collections) == 4 for ax in axes)
     assert len(fig.legends) == 1 and fig.get_suptitle()
-    # Shared scales: only the outer panels carry axis labels.
-    for ax in fig.axes:
-        spec = ax.get_subplotspec()
-        assert bool(ax.get_xlabel()) == spec.is_last_row()
-        assert bool(ax.get_ylabel()) == spec.is_first_col()
+    # One axis label per figure axis, naming the unit.
+    assert fig._supxlabel.get_text() == f"feature 1 ({plots.UNITS})"
+    assert fig._supylabel.get_text() == f"feature 2 ({plots.UNITS})"
 
 
-def test_plot_epoch_grid_selected_epochs():
+def test_plot_epoch_grid_epoch_zero_is_visible():
+    """Epoch 0's points are tiny and far from the centers at 0: its zoom shows them."""
+    snapshots = make_snapshots()
+    snapshots.test_features[0] = 0.001 * snapshots.test_features[1] + 0.01
+    snapshots.centers[0] = 0.0
+    fig = plots.plot_epoch_grid(snapshots, epochs=[0, 5])
+    zero = panel_axes(fig)[0]
+    points, _ = drawn_points(zero)
+    (x0, x1), (y0, y1) = zero.get_xlim(), zero.get_ylim()
+    # The points spread over a good part of the panel, not one pixel under an X.
+    assert np.ptp(points[:, 0]) > 0.2 * (x1 - x0) or np.ptp(points[:, 1]) > 0.2 * (y1 - y0)
+    assert (points[:, 0] > x0).all() and (points[:, 1] < y1).all()
+
+
+def test_plot_epoch_grid_selected_epochs_and_runs():
     fig = plots.plot_epoch_grid(make_snapshots(), epochs=[0, 3, 9], split="train", ncols=2)
     fig.canvas.draw()
-    assert [ax.get_title() for ax in fig.axes] == ["epoch 0", "epoch 3", "epoch 9"]
+    titles = [ax.get_title().splitlines()[0] for ax in panel_axes(fig)]
+    assert titles == ["epoch 0 (own zoom)", "epoch 3", "epoch 9"]
     with pytest.raises(ValueError, match=r"epochs \[12\] were not recorded"):
         plots.plot_epoch_grid(make_snapshots(), epochs=[0, 12])
+    runs = {"λ=0": make_snapshots(), "λ=0.1": make_snapshots()}
+    fig = plots.plot_epoch_grid(runs, epochs=[0, 4, 9], title="Both")
+    assert [sub.get_suptitle() for sub in fig.subfigs] == list(runs)
+    assert len(panel_axes(fig)) == 6 and fig.get_suptitle() == "Both"
+
+
+def test_plot_epoch_two_runs_same_epoch():
+    runs = {"λ=0": make_snapshots(), "λ=0.1": make_snapshots()}
+    fig = plots.plot_epoch(runs, 4, class_names=NAMES)
+    assert [ax.get_title().splitlines()[0] for ax in fig.axes] == list(runs)
+    assert fig.get_suptitle() == "Test features at epoch 4"
+    assert fig.axes[0].get_xlim() == fig.axes[1].get_xlim()
+    assert "own zoom" in plots.plot_epoch(runs, 0).get_suptitle()
+    shorter = make_snapshots(epochs=4)
+    with pytest.raises(ValueError, match="same epochs"):
+        plots.plot_epoch({"a": make_snapshots(), "b": shorter}, 1)
 
 
 def test_animate_features_and_save_gif(tmp_path):
@@ -185,12 +267,70 @@ def test_animate_features_and_save_gif(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["features.gif"]  # no temp left
     with Image.open(path) as gif:
         assert gif.n_frames == frames
-    ax = animation._fig.axes[0]
-    assert ax.get_title() == f"Test features, epoch {frames - 1}"  # last frame drawn
-    assert ax.get_xlim() == pytest.approx(
-        plots.feature_limits([snapshots.test_features, snapshots.centers])[0]
-    )
-    assert len(ax.collections) == 4 and len(animation._fig.legends) == 1
+    fig = animation._fig
+    ax = fig.axes[0]
+    assert fig.get_suptitle() == f"Test features at epoch {frames - 1}"  # last frame drawn
+    assert ax.get_title().splitlines()[0] == "Test features"
+    assert plots.UNITS in ax.get_xlabel()
+    assert len(ax.collections) == 4 and len(fig.legends) == 1
+
+
+def test_animate_two_runs_side_by_side_synchronised(tmp_path):
+    runs = {"softmax only (λ=0)": make_snapshots(), "center loss (λ=0.1)": make_snapshots()}
+    animation = plots.animate_features(runs, epochs=[0, 2, 9])
+    fig = animation._fig
+    suptitles, panel_titles = [], []
+    for position in animation.new_frame_seq():
+        animation._func(position)
+        suptitles.append(fig.get_suptitle())
+        panel_titles.append([ax.get_title().splitlines()[0] for ax in fig.axes])
+    assert suptitles == [
+        "Test features at epoch 0 (before training: its own zoom)",
+        "Test features at epoch 2",
+        "Test features at epoch 9",
+    ]
+    assert all(titles == list(runs) for titles in panel_titles)
+    path = plots.save_gif(animation, tmp_path / "both.gif")
+    with Image.open(path) as gif:
+        assert gif.n_frames == 3 and gif.size[0] > 1.8 * gif.size[1]  # two panels wide
+
+
+def test_default_frames_are_capped_and_dense_early():
+    positions = plots._frame_positions(make_snapshots(epochs=76), None)
+    assert len(positions) <= 16 and positions[0] == 0 and positions[-1] == 75
+    gaps = np.diff(positions)
+    assert list(positions[:2]) == [0, 1] and gaps[0] < gaps[-1] / 4  # dense early
+    assert list(plots._frame_positions(make_snapshots(epochs=5), None)) == [0, 1, 2, 3, 4]
+
+
+def test_plot_softmax_weights_one_arrow_per_class():
+    features, labels, centers = blobs()
+    weights = centers.T  # [2, C]: w_j points at class j
+    fig = plots.plot_softmax_weights({"softmax": (features, labels, centers, weights)})
+    ax = fig.axes[0]
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(arrows) == 3
+    for class_id, arrow in enumerate(arrows):
+        (x0, y0), (x1, y1) = arrow._posA_posB
+        assert (x0, y0) == (0.0, 0.0)
+        direction = np.array([x1, y1]) / np.hypot(x1, y1)
+        np.testing.assert_allclose(direction, centers[class_id] / 5.0, atol=1e-9)
+        np.testing.assert_allclose(arrow.get_facecolor()[:3], plots.class_color(class_id)[:3])
+    assert plots.UNITS in ax.get_xlabel() and fig.get_suptitle()
+
+
+def test_plot_intra_class_distances_mean_is_the_spread_ratio():
+    from centerloss.metrics import spread_ratio
+
+    runs = {"wide": blobs(spread=3.0), "tight": blobs(spread=0.5, seed=1)}
+    fig = plots.plot_intra_class_distances(runs)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 2 and len(ax.lines) == 2  # a histogram and a mean line per run
+    for line, (features, labels, _) in zip(ax.lines, runs.values(), strict=True):
+        assert line.get_xdata()[0] == pytest.approx(spread_ratio(features, labels))
+    assert legend_texts(ax.get_legend())[0] == "wide"
+    assert plots.UNITS in ax.get_xlabel()
+    assert_labelled(ax)
 
 
 def test_plot_metric_curves():

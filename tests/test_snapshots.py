@@ -5,7 +5,9 @@ import json
 import keras
 import numpy as np
 import pytest
+import reference
 
+from centerloss import CenterLossModel
 from centerloss.snapshots import SnapshotCallback, Snapshots
 
 NUM_CLASSES, FEATURE_DIM, INPUT_DIM = 3, 2, 4
@@ -149,7 +151,7 @@ def test_second_fit_continues_the_record():
 
 def test_snapshots_before_fit_raises():
     with pytest.raises(RuntimeError, match="model.fit"):
-        SnapshotCallback(*make_data()).snapshots
+        _ = SnapshotCallback(*make_data()).snapshots
 
 
 def test_bad_labels_raise():
@@ -204,3 +206,50 @@ def test_metrics_per_epoch(trained):
     json.dumps(results)
     with pytest.raises(ValueError, match="split must be one of"):
         trained[1].snapshots.metrics(split="validation")
+
+
+def centerloss_run(data, **callback_args):
+    """A real CenterLossModel (λ = 0.3) on the toy data, with its SnapshotCallback."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((INPUT_DIM,))
+    features = keras.layers.Dense(FEATURE_DIM)(inputs)
+    backbone = keras.Model(inputs, [keras.layers.Dense(NUM_CLASSES)(features), features])
+    model = CenterLossModel(backbone, lambda_=0.3, alpha=0.5)
+    model.compile(optimizer="adam")
+    return model, SnapshotCallback(*data, n_train=20, n_test=1000, batch_size=8, **callback_args)
+
+
+def test_validate_logs_val_metrics_of_the_test_subset():
+    data = make_data(seed=2)
+    _, _, x_test, y_test = data
+    model, callback = centerloss_run(data, validate=True)
+    history = model.fit(
+        data[0], data[1], epochs=2, batch_size=16, verbose=0, callbacks=[callback]
+    ).history
+    keys = ("val_loss", "val_softmax_loss", "val_center_loss", "val_accuracy")
+    assert set(keys) <= set(history) and set(keys) <= set(callback.snapshots.history)
+    # The last epoch's values, recomputed from scratch with the NumPy reference.
+    logits, features = (np.asarray(out) for out in model(x_test, training=False))
+    centers = keras.ops.convert_to_numpy(model.centers)
+    softmax = reference.softmax_cross_entropy(logits.astype(np.float64), y_test)
+    center = reference.center_loss(features.astype(np.float64), y_test, centers)
+    expected = (softmax + 0.3 * center, softmax, center, np.mean(logits.argmax(1) == y_test))
+    for key, value in zip(keys, expected, strict=True):
+        assert history[key][-1] == pytest.approx(value, rel=1e-5), key
+        assert callback.snapshots.history[key][-1] == history[key][-1]
+    # Recorded features are those of the whole (30-image) test set, batches of 8 and 6.
+    np.testing.assert_allclose(callback.snapshots.test_features[-1], features, rtol=1e-5)
+
+
+def test_validate_off_adds_no_val_keys():
+    data = make_data(seed=3)
+    model, callback = centerloss_run(data)
+    history = model.fit(data[0], data[1], epochs=1, verbose=0, callbacks=[callback]).history
+    assert not any(key.startswith("val_") for key in history)
+
+
+def test_validate_needs_lambda():
+    data = make_data()
+    model, callback = new_run(data, validate=True)
+    with pytest.raises(AttributeError, match="needs model.lambda_"):
+        model.fit(data[0], data[1], epochs=1, verbose=0, callbacks=[callback])

@@ -1,0 +1,55 @@
+"""Tests for the sweep figures at the end of centerloss.plots (Agg backend)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from centerloss import plots  # noqa: E402
+
+
+def run(scale, spread, n=30, seed=0):
+    """Three clusters at scale × (0, 5), (5, 0), (-5, 0) with the given spread."""
+    rng = np.random.default_rng(seed)
+    centers = scale * np.array([[0.0, 5.0], [5.0, 0.0], [-5.0, 0.0]])
+    labels = np.arange(n) % 3
+    return centers[labels] + scale * spread * rng.normal(size=(n, 2)), labels, centers
+
+
+def test_feature_grid_panels_captions_and_units():
+    panels = {"λ = 0": run(100.0, 1.0), "λ = 0.1": run(1.0, 0.2), "λ = 1": run(0.01, 0.1)}
+    captions = {"λ = 0": "ratio 0.30", "λ = 1": "ratio 0.05"}
+    fig = plots.plot_feature_grid(panels, captions=captions, ncols=2, suptitle="sweep")
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(fig.axes) == 4 and len(axes) == 3  # 2 × 2 grid, the fourth hidden
+    assert [ax.get_title() for ax in axes] == list(panels)
+    for ax, title in zip(axes, panels, strict=True):
+        # 3 class scatters + 1 center scatter per panel.
+        assert len(ax.collections) == 4
+        assert ax.get_xlabel().startswith("feature 1 ÷ separation")
+        assert ax.get_ylabel() == "feature 2 ÷ separation"
+        assert ax.get_xlabel().endswith(captions.get(title, "separation"))
+    # Every panel in units of its own separation: the runs' scales (100 vs 0.01)
+    # no longer matter, the centers land at the same place, and axes are shared.
+    expected = run(1.0, 0.0)[2] / np.mean([np.sqrt(50), np.sqrt(50), 10.0])
+    for ax in axes:
+        centers = ax.collections[-1].get_offsets()
+        np.testing.assert_allclose(centers, expected, atol=0.15)
+        assert ax.get_xlim() == axes[0].get_xlim() and ax.get_ylim() == axes[0].get_ylim()
+    assert fig._suptitle.get_text() == "sweep"
+    assert len(fig.legends) == 1
+    plt.close(fig)
+
+
+def test_feature_grid_one_row_by_default_and_errors():
+    fig = plots.plot_feature_grid({"a": run(1.0, 0.3), "b": run(2.0, 0.3)})
+    assert len(fig.axes) == 2
+    plt.close(fig)
+    with pytest.raises(ValueError, match="panels must map at least one"):
+        plots.plot_feature_grid({})
+    features, labels, centers = run(1.0, 0.3)
+    with pytest.raises(ValueError, match="features must be 2-D points"):
+        plots.plot_feature_grid({"3-D": (np.c_[features, features[:, 0]], labels, centers)})
