@@ -40,5 +40,5 @@ def test_compact_network_saves_and_loads_inside_the_model(tmp_path):
     x = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
-    for a, b in zip(model.predict(x, verbose=0), loaded.predict(x, verbose=0)):
+    for a, b in zip(model.predict(x, verbose=0), loaded.predict(x, verbose=0), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
