@@ -39,10 +39,11 @@ then write figures and numbers that show the difference.
 With no options it uses the 5,000 MNIST images shipped with the package
 (4,000 to train, 1,000 to test; no download) and takes a few minutes on a
 laptop CPU. Files written to the output folder:
-  comparison.png            test features of both runs side by side, centers marked
+  comparison.png            test features of both runs side by side, centers marked,
+                            each in units of its own mean distance between classes
   trajectories.png          how each class center moved over the epochs
-  epochs.png                small multiples of the center-loss run at chosen epochs
-  features_over_epochs.gif  animation of the center-loss run, epoch by epoch
+  epochs.png                small multiples, one labelled row per run
+  features_over_epochs.gif  both runs side by side, one epoch per frame
   metrics.json              settings, per-epoch history and final test metrics
   snapshots_*.npz           recorded features and centers (centerloss.snapshots)
 

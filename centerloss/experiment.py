@@ -86,11 +86,13 @@ def build_model(data, config=DEFAULTS, lambda_=None):
     return model
 
 
-def snapshot_recorder(data, config=DEFAULTS):
+def snapshot_recorder(data, config=DEFAULTS, *, validate=True):
     """The recipe's ``SnapshotCallback``: ``config.snapshot_size`` images of each split.
 
-    It also logs the ``val_`` metrics of its test subset (``validate=True``),
-    so ``fit`` needs no ``validation_data``.
+    ``config`` is any settings object with ``snapshot_size`` and ``seed`` (a
+    ``TrainingConfig``, or ``reproduce``'s ``PaperSettings``). With
+    ``validate=True`` (default) it also logs the ``val_`` metrics of its test
+    subset, so ``fit`` needs no ``validation_data``.
     """
     return SnapshotCallback(
         data.x_train,
@@ -101,7 +103,7 @@ def snapshot_recorder(data, config=DEFAULTS):
         n_test=config.snapshot_size,
         seed=config.seed,
         class_names=list(data.class_names),
-        validate=True,
+        validate=validate,
     )
 
 

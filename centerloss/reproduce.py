@@ -43,14 +43,14 @@ import numpy as np
 from centerloss import checkpoint, runtime
 from centerloss.data import Dataset, load_dataset
 from centerloss.demo import save_figures
-from centerloss.experiment import METRIC_COLUMNS, Run, run_label
+from centerloss.experiment import METRIC_COLUMNS, Run, run_label, snapshot_recorder
 from centerloss.files import atomic_output
 from centerloss.metrics import feature_metrics
 from centerloss.model import CenterLossModel
 from centerloss.networks import lenet_plus_plus
 from centerloss.paper import CAFFE_RELEASE, PaperSettings
 from centerloss.precision import dtype_policy
-from centerloss.snapshots import SnapshotCallback, Snapshots
+from centerloss.snapshots import Snapshots
 
 CHECKPOINT_FOLDER = "checkpoints"
 REPORT_NAME = "report.md"
@@ -134,16 +134,8 @@ class _Trainer:
         )
         self.model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=settings.momentum))
         self.model.optimizer.build(self.model.trainable_variables)
-        self.recorder = SnapshotCallback(
-            data.x_train,
-            data.y_train,
-            data.x_test,
-            data.y_test,
-            n_train=settings.snapshot_size,
-            n_test=settings.snapshot_size,
-            seed=settings.seed,
-            class_names=list(data.class_names),
-        )
+        # Validation is a pass over the whole test set per epoch (see below).
+        self.recorder = snapshot_recorder(data, settings, validate=False)
         self.recorder.set_model(self.model)
         self.model.make_train_function()
         self.steps_per_epoch = len(data.x_train) // settings.batch_size
