@@ -29,7 +29,7 @@ def centerloss_commands():
     for code in blocks("bash"):
         for line in code.splitlines():
             for command in line.split("&&"):
-                words = shlex.split(command)
+                words = shlex.split(command, comments=True)  # a bash comment may hold quotes
                 if words[:3] in (["python3", "-m", "centerloss"], ["python", "-m", "centerloss"]):
                     yield command.strip(), words[3:]
 
