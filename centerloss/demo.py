@@ -15,7 +15,11 @@ from centerloss.live import TrainingProgress
 
 
 def run_demo(args):
-    """Run the demo for parsed command-line ``args``; return the exit code."""
+    """Run the demo for parsed command-line ``args``; return the exit code.
+
+    ``args`` have passed ``centerloss.cli``'s checks (λ > 0, the output folder
+    exists and is writable) before TensorFlow was imported.
+    """
     config = TrainingConfig(
         network=args.network,
         epochs=args.epochs,
@@ -26,10 +30,7 @@ def run_demo(args):
         seed=args.seed,
         precision=args.precision,
     )
-    if config.lambda_ == 0:
-        raise ValueError("--lambda must be > 0: the demo compares λ=0 with your λ.")
     data = load_dataset(args.dataset, seed=args.seed)
-    args.output.mkdir(parents=True, exist_ok=True)
     print(f"Data: {data.name}, {len(data.x_train):,} training / {len(data.x_test):,} test images")
     print(f"Settings: {config}")
     started = time.perf_counter()
