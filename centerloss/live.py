@@ -6,8 +6,10 @@ Keras prints a log line (or a progress bar) per epoch, 50 lines for two
 
 * :class:`TrainingProgress`: a single line, "epoch 7/25 · loss 0.412 ·
   accuracy 0.931 · ...". In Jupyter (also under nbconvert and nbval) it is a
-  display updated through an IPython display handle; elsewhere (a terminal,
-  the demo) it is one line rewritten with a carriage return.
+  display updated through an IPython display handle; in a terminal it is one
+  line rewritten with a carriage return; written to a file or a pipe (a log,
+  CI), it is a plain line at every quarter of the epochs, so a log holds a
+  few lines per run, not one per update.
 * :class:`LiveFeaturePlot`: the 2-D features and class centers, redrawn after
   every epoch, with the progress line as the figure's title, so a class
   watches the clusters form. It draws what a
@@ -64,8 +66,9 @@ class TrainingProgress(keras.callbacks.Callback):
       every_steps: also update every this many steps (batches); None: per
         epoch only.
       mode: "notebook" (an IPython display updated in place), "text" (one
-        line on ``stream``, rewritten with "\\r") or None: "notebook" inside
-        a Jupyter kernel, else "text".
+        line on ``stream``, rewritten with "\\r" on a terminal; on a file or
+        pipe, a line at every quarter of the epochs) or None: "notebook"
+        inside a Jupyter kernel, else "text".
       stream: where "text" mode writes; default ``sys.stdout``.
 
     After training, :attr:`line` is the last line shown.
@@ -85,6 +88,7 @@ class TrainingProgress(keras.callbacks.Callback):
         self.stream = stream
         self.line = ""
         self._width = 0  # length of the last text line, to pad over it
+        self._terminal = True  # text mode: rewrite one line (a tty) or log lines
         self._handle = None  # the IPython display handle, once shown
         self._epoch = 0
         self._logs = {}
@@ -93,6 +97,8 @@ class TrainingProgress(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._started = time.perf_counter()
         self._epoch = 0
+        stream = self.stream or sys.stdout
+        self._terminal = hasattr(stream, "isatty") and stream.isatty()
         self._show(self._progress(step=None))
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -106,10 +112,10 @@ class TrainingProgress(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self._epoch = epoch + 1
         self._logs = dict(logs or {})
-        self._show(self._progress(step=None))
+        self._show(self._progress(step=None), epoch_end=True)
 
     def on_train_end(self, logs=None):
-        if self.mode == "text":
+        if self.mode == "text" and self._terminal:
             self._write("\n")  # keep the final line; later output starts below it
 
     def _progress(self, step):
@@ -126,14 +132,23 @@ class TrainingProgress(keras.callbacks.Callback):
         parts.append(f"{time.perf_counter() - self._started:.0f} s")
         return " · ".join(parts)
 
-    def _show(self, line):
+    def _show(self, line, epoch_end=False):
         self.line = line
-        if self.mode == "text":
+        if self.mode == "notebook":
+            self._display(_Text(line))
+        elif self._terminal:
             # Pad over a longer previous line; "\r" returns to the line's start.
             self._write("\r" + line.ljust(self._width))
             self._width = len(line)
-        else:
-            self._display(_Text(line))
+        elif epoch_end and self._at_quarter():
+            # A file or pipe keeps every "\r" update: write a few whole lines.
+            self._write(line + "\n")
+
+    def _at_quarter(self):
+        """True when the epoch just ended completes a quarter of the run, or is the last."""
+        epochs = self.params.get("epochs") or 1
+        stride = -(-epochs // 4)  # ceil: at most 4 lines, the last at the final epoch
+        return self._epoch % stride == 0 or self._epoch == epochs
 
     def _display(self, obj):
         """Show ``obj`` once, then replace it in place (IPython display handle)."""
@@ -222,13 +237,13 @@ class LiveFeaturePlot(TrainingProgress):
         self._ax.clear()
         plots.draw_epoch(self._ax, record, int(record.epochs[-1]), split=self.split)
 
-    def _show(self, line):
+    def _show(self, line, epoch_end=False):
         self.line = line
         # The run's name on a line of its own, so the progress fits the width.
         title = line.replace(" · ", "\n", 1) if self.label else line
         self.figure.suptitle(title, fontsize="medium")
         if self.mode == "text":
-            super()._show(line)
+            super()._show(line, epoch_end)
         else:
             buffer = io.BytesIO()
             self.figure.savefig(buffer, format="png", dpi=self.dpi)

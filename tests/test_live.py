@@ -57,6 +57,13 @@ def recorder_for():
     return SnapshotCallback(x, y, x, y, n_train=30, n_test=30)
 
 
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as sys.stdout is in a shell."""
+
+    def isatty(self):
+        return True
+
+
 class Spy(keras.callbacks.Callback):
     """Remembers the live plot's line and title after each epoch (listed after it)."""
 
@@ -75,7 +82,7 @@ def test_not_in_notebook_under_pytest():
 
 
 def test_training_progress_one_line_rewritten_in_place():
-    stream = io.StringIO()
+    stream = Terminal()
     fit([TrainingProgress("λ=0.1", stream=stream)])
     text = stream.getvalue()
     # One update at the start and one per epoch, all on one terminal line.
@@ -85,8 +92,19 @@ def test_training_progress_one_line_rewritten_in_place():
     assert "accuracy" in last and "val_accuracy" in last and last.endswith(" s")
 
 
+def test_training_progress_in_a_log_file_writes_a_line_per_quarter():
+    stream = io.StringIO()  # a file or pipe: no isatty()
+    fit([TrainingProgress("λ=0.1", every_steps=1, stream=stream)], epochs=10)
+    lines = stream.getvalue().splitlines()
+    # ceil(10 / 4) = 3: epochs 3, 6, 9 and the last; no "\r", no step updates.
+    assert "\r" not in stream.getvalue() and stream.getvalue().endswith("\n")
+    assert [line.split(" · ")[1] for line in lines] == [
+        f"epoch {epoch}/10" for epoch in (3, 6, 9, 10)
+    ]
+
+
 def test_training_progress_every_steps():
-    stream = io.StringIO()
+    stream = Terminal()
     fit([TrainingProgress(every_steps=2, stream=stream)], epochs=1)
     # 60 samples / batch 20 = 3 steps: step 2 once, then the epoch's end.
     assert "epoch 1/1, step 2/3 · loss" in stream.getvalue()
@@ -98,7 +116,7 @@ def test_training_progress_every_steps():
 
 def test_live_plot_redraws_every_epoch_headless():
     recorder = recorder_for()
-    stream = io.StringIO()
+    stream = Terminal()
     live = LiveFeaturePlot(recorder, label="center loss", stream=stream)
     spy = Spy(live)
     figures_before = plt.get_fignums()

@@ -1,5 +1,8 @@
 """--precision: mixed bfloat16 / float16 networks train like float32; centers stay float32."""
 
+import json
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -77,3 +80,21 @@ def test_both_commands_take_precision(command):
     assert parser.parse_args([command, "--precision", "bfloat16"]).precision == "bfloat16"
     with pytest.raises(SystemExit):
         parser.parse_args([command, "--precision", "float64"])
+
+
+LESSONS = sorted((Path(__file__).parents[1] / "notebooks").glob("0[2-5]_*.ipynb"))
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.stem)
+def test_every_mnist_lesson_has_a_precision_parameter_that_reaches_the_network(lesson):
+    """The parameters cell sets PRECISION to float32, and the code that builds networks uses it."""
+    notebook = json.loads(lesson.read_text())
+    cells = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    parameters = {}
+    exec("".join(cells[0]["source"]), {}, parameters)  # the parameters cell: plain assignments
+    assert parameters["PRECISION"] == "float32"  # reproducible numbers for nbval
+    code = "\n".join("".join(cell["source"]) for cell in cells[1:])
+    # Every network is built from a TrainingConfig or inside dtype_policy, with PRECISION.
+    uses = code.count("precision=PRECISION") + code.count("dtype_policy(PRECISION)")
+    assert uses >= 1, f"{lesson.name} never passes PRECISION on"
+    assert code.count("TrainingConfig(") <= code.count("precision=PRECISION"), lesson.name
