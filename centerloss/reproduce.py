@@ -553,7 +553,8 @@ def markdown_report(runs, data, settings, seconds, command):
         lines.append(f"| {label} | {_duration(seconds[label])} | {images / seconds[label]:,.0f} |")
     lines += [
         "",
-        "Training time includes the per-epoch test-set evaluation and snapshots.",
+        "Training time includes the per-epoch test-set evaluation and snapshots; a resumed "
+        "job adds up its sessions. It depends on what else ran on the machine meanwhile.",
         "",
         f"## Test-set results ({len(data.x_test):,} images)",
         "",
@@ -592,7 +593,7 @@ def markdown_report(runs, data, settings, seconds, command):
         "",
         "![Center trajectories](trajectories.png)",
         "",
-        f"The last run ({labels[-1]}) at chosen epochs:",
+        "Both runs at chosen epochs, one row per run (epoch 0, before training, has its own zoom):",
         "",
         "![Features at chosen epochs](epochs.png)",
         "",
