@@ -30,6 +30,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +55,8 @@ _CENTER_STYLE = dict(marker=CENTER_MARKER, s=180, edgecolors="black", linewidths
 _CENTER_FACE_ALPHA = 0.6
 _PANEL_INCHES = 3.6
 _GRID_EPOCHS = 8  # default number of panels of plot_epoch_grid
-_MAX_FRAMES = 16  # default frame budget of animate_features: GIF and notebook stay small
-_ANIMATION_DPI = 68  # 16 two-panel frames: a ~1.4 MB notebook player (lesson 03 stays < 3 MB)
+_MAX_FRAMES = 14  # default frame budget of animate_features: GIF and notebook stay small
+_ANIMATION_DPI = 68  # 14 two-panel frames and a poster: a ~1.6 MB player (lesson 03 < 3 MB)
 UNITS = "units of mean class distance"  # axis unit of normalised figures
 FEATURE_UNITS = "feature units"
 # Lines of runs (not classes) in figures without class colours.
@@ -423,7 +424,7 @@ def animate_features(
       split: "train" or "test" subset.
       interval: milliseconds between frames when played.
       class_names: names indexed by class id; default the record's.
-      epochs: epoch numbers to show; default every recorded epoch, or 16 of
+      epochs: epoch numbers to show; default every recorded epoch, or 14 of
         them, denser early (where most motion is), when more were recorded.
       normalize: False draws raw feature units on axes fixed for all frames.
 
@@ -555,6 +556,37 @@ def plot_intra_class_distances(
     )
     ax.legend()
     return fig
+
+
+def animation_html(animation) -> str:
+    """The animation as matplotlib's JavaScript player that also reads without JavaScript.
+
+    ``animation.to_jshtml()`` leaves the player's image empty until its script
+    runs, so where scripts do not run (GitHub, a notebook opened in JupyterLab
+    before it is run or trusted) it shows a broken image. Here the last frame
+    (the trained state) is the image's initial picture; with JavaScript the
+    player takes over as usual. Show it with ``IPython.display.HTML(...)``.
+
+    Returns:
+      The HTML, one frame larger than ``to_jshtml()``'s.
+    """
+    html = animation.to_jshtml()
+    frames = re.findall(r'frames\[\d+\] = "(data:image/\w+;base64,[^"]*)"', html)
+    player = re.search(r'<img id="_anim_img\w*"', html)
+    if not frames or player is None:
+        raise RuntimeError("matplotlib's to_jshtml() player has an unknown layout.")
+    poster = frames[-1].replace("\\\n", "")  # the JS string continues lines with "\"
+    return f'{html[: player.end()]} src="{poster}" alt="last frame"{html[player.end() :]}'
+
+
+def widget_with_text(widget, text: str) -> dict:
+    """A display bundle of an ipywidgets ``widget`` whose plain-text fallback is ``text``.
+
+    Where widgets cannot render (GitHub, a notebook not yet run) the notebook
+    shows the text instead of the widget's repr. Show it with
+    ``IPython.display.display(bundle, raw=True)``.
+    """
+    return {**widget._repr_mimebundle_(), "text/plain": text}
 
 
 def save_gif(animation, path: str | os.PathLike, fps: int = 4, dpi: int = 72) -> Path:

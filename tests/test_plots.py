@@ -1,5 +1,9 @@
 """Tests for centerloss.plots under the Agg backend: artists, labels, shared axes, GIFs."""
 
+import base64
+import io
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -293,6 +297,37 @@ def test_animate_two_runs_side_by_side_synchronised(tmp_path):
     path = plots.save_gif(animation, tmp_path / "both.gif")
     with Image.open(path) as gif:
         assert gif.n_frames == 3 and gif.size[0] > 1.8 * gif.size[1]  # two panels wide
+
+
+def test_animation_html_shows_the_last_frame_without_javascript():
+    animation = plots.animate_features(make_snapshots(epochs=3), class_names=NAMES)
+    html = plots.animation_html(animation)
+    # The player's frames, as matplotlib writes them (JS strings continued with "\").
+    frames = [
+        frame.replace("\\\n", "")
+        for frame in re.findall(r'frames\[\d+\] = "(data:image/png;base64,[^"]*)"', html)
+    ]
+    assert len(frames) == 3
+    image = re.search(r'<img id="_anim_img\w+" src="([^"]+)" alt="last frame">', html)
+    assert image is not None and image.group(1) == frames[-1]
+    with Image.open(io.BytesIO(base64.b64decode(frames[-1].split(",", 1)[1]))) as poster:
+        assert poster.size[0] > 100  # a real picture
+    assert html.count("<script") == animation.to_jshtml().count("<script")  # player unchanged
+
+
+def test_widget_with_text_replaces_only_the_plain_text():
+    class Widget:
+        def _repr_mimebundle_(self, **kwargs):
+            return {
+                "application/vnd.jupyter.widget-view+json": {"model_id": "x"},
+                "text/plain": "W()",
+            }
+
+    bundle = plots.widget_with_text(Widget(), "run the notebook to use the slider")
+    assert bundle == {
+        "application/vnd.jupyter.widget-view+json": {"model_id": "x"},
+        "text/plain": "run the notebook to use the slider",
+    }
 
 
 def test_default_frames_are_capped_and_dense_early():
