@@ -55,8 +55,8 @@ _CENTER_STYLE = dict(marker=CENTER_MARKER, s=180, edgecolors="black", linewidths
 _CENTER_FACE_ALPHA = 0.6
 _PANEL_INCHES = 3.6
 _GRID_EPOCHS = 8  # default number of panels of plot_epoch_grid
-_MAX_FRAMES = 14  # default frame budget of animate_features: GIF and notebook stay small
-_ANIMATION_DPI = 68  # 14 two-panel frames and a poster: a ~1.6 MB player (lesson 03 < 3 MB)
+_MAX_FRAMES = 12  # default frame budget of animate_features: GIF and notebook stay small
+_ANIMATION_DPI = 68  # 12 two-panel frames and a poster: a ~1.5 MB player (lesson 03 < 3 MB)
 UNITS = "units of mean class distance"  # axis unit of normalised figures
 FEATURE_UNITS = "feature units"
 # Lines of runs (not classes) in figures without class colours.
@@ -424,7 +424,7 @@ def animate_features(
       split: "train" or "test" subset.
       interval: milliseconds between frames when played.
       class_names: names indexed by class id; default the record's.
-      epochs: epoch numbers to show; default every recorded epoch, or 14 of
+      epochs: epoch numbers to show; default every recorded epoch, or 12 of
         them, denser early (where most motion is), when more were recorded.
       normalize: False draws raw feature units on axes fixed for all frames.
 
@@ -923,9 +923,10 @@ def _frame_positions(snapshots, epochs, max_frames=_MAX_FRAMES):
         return _epoch_positions(snapshots, epochs)
     if len(snapshots) <= max_frames:
         return np.arange(len(snapshots))
-    # Quadratic spacing: every early epoch (where the features move most), sparser later.
-    spaced = np.linspace(0.0, math.sqrt(len(snapshots) - 1), max_frames) ** 2
-    return np.unique(spaced.round().astype(int))
+    # Epochs 0 (before training) and 1, then quadratic spacing: dense early,
+    # where the features move most, sparser later.
+    spaced = 1 + np.linspace(0.0, math.sqrt(len(snapshots) - 2), max_frames - 1) ** 2
+    return np.unique(np.concatenate([[0], spaced.round().astype(int)]))
 
 
 def _epoch_positions(snapshots, epochs, count=_GRID_EPOCHS):

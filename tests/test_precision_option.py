@@ -45,10 +45,12 @@ def test_mixed_precision_learns_like_float32(runs, precision):
     for key in ("softmax_loss", "center_loss"):
         assert np.all(np.isfinite(run[key]))
     # Same initial weights, same batches: the loss falls about as far as in
-    # float32 (measured: 2.303 → 2.097 float32, 2.117 bfloat16, 2.061 float16).
+    # float32 (measured after 30 steps: 2.303 → 1.890 float32, 1.927 bfloat16,
+    # 1.990 float16). Rounding differences grow as training goes, so the runs
+    # end within 10 %, not equal; a float16 run that stops learning fails both.
     start = np.log(10)  # softmax loss of an untrained 10-class network
     assert start - run["softmax_loss"][-1] > 0.5 * (start - reference["softmax_loss"][-1])
-    assert run["softmax_loss"][-1] == pytest.approx(reference["softmax_loss"][-1], rel=0.05)
+    assert run["softmax_loss"][-1] == pytest.approx(reference["softmax_loss"][-1], rel=0.1)
 
 
 @pytest.mark.parametrize("precision", sorted(POLICIES))
