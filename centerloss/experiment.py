@@ -60,7 +60,7 @@ def build_model(data, config=DEFAULTS, lambda_=None):
     Args:
       data: a ``centerloss.data.Dataset``; its class count sets the softmax width.
       config: a ``TrainingConfig`` (network, feature_dim, alpha, epochs,
-        batch_size and learning_rate are used here).
+        batch_size, learning_rate, precision and steps_per_execution are used here).
       lambda_: overrides ``config.lambda_``.
 
     Returns:
@@ -81,7 +81,8 @@ def build_model(data, config=DEFAULTS, lambda_=None):
     model.compile(
         optimizer=keras.optimizers.Adam(
             keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
-        )
+        ),
+        steps_per_execution=config.steps_per_execution,
     )
     return model
 

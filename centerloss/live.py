@@ -91,6 +91,7 @@ class TrainingProgress(keras.callbacks.Callback):
         self._terminal = True  # text mode: rewrite one line (a tty) or log lines
         self._handle = None  # the IPython display handle, once shown
         self._epoch = 0
+        self._updates = 0
         self._logs = {}
         self._started = None
 
@@ -103,11 +104,17 @@ class TrainingProgress(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._updates = 0  # step updates shown in this epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.every_steps and (batch + 1) % self.every_steps == 0:
+        # With steps_per_execution > 1, Keras calls this once per call, with the
+        # call's last step index (past the epoch's end on a short last call):
+        # update whenever a multiple of every_steps was passed.
+        steps = min(batch + 1, self.params.get("steps") or batch + 1)
+        if self.every_steps and steps // self.every_steps > self._updates:
+            self._updates = steps // self.every_steps
             self._logs = {**self._logs, **(logs or {})}
-            self._show(self._progress(step=batch + 1))
+            self._show(self._progress(step=steps))
 
     def on_epoch_end(self, epoch, logs=None):
         self._epoch = epoch + 1

@@ -62,3 +62,19 @@ def test_train_logs_val_metrics_without_validation_data(tiny):
     assert run.history["val_accuracy"][-1] == pytest.approx(run.metrics["accuracy"])
     assert run.snapshots.history["val_loss"] == run.history["val_loss"]
     assert run.snapshots.test_features.shape == (3, 20, DEFAULTS.feature_dim)
+
+
+def test_steps_per_execution_changes_speed_not_numbers(tiny):
+    # 60 images in batches of 8: 8 steps per epoch, so 3 steps per call leaves a
+    # short last call in every epoch.
+    config = dataclasses.replace(DEFAULTS, epochs=2, batch_size=8)
+    runs = {
+        spe: train(tiny, dataclasses.replace(config, steps_per_execution=spe), lambda_=0.1)
+        for spe in (1, 3)
+    }
+    assert runs[3].model.steps_per_execution == 3
+    for a, b in zip(runs[1].model.get_weights(), runs[3].model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # centers included
+    assert runs[1].history == runs[3].history
+    with pytest.raises(ValueError, match="steps_per_execution must be a positive integer"):
+        dataclasses.replace(DEFAULTS, steps_per_execution=0)

@@ -19,14 +19,14 @@ EPOCHS = 3
 NUM_CLASSES = 3
 
 
-def tiny_model(lambda_=0.1):
+def tiny_model(lambda_=0.1, steps_per_execution=1):
     """A two-layer backbone on 4-D inputs: fast enough to fit in a unit test."""
     keras.utils.set_random_seed(0)
     inputs = keras.Input((4,))
     features = keras.layers.Dense(2, name="features")(inputs)
     logits = keras.layers.Dense(NUM_CLASSES, name="logits")(features)
     model = CenterLossModel(keras.Model(inputs, [logits, features]), lambda_=lambda_)
-    model.compile(optimizer=keras.optimizers.Adam(0.05))
+    model.compile(optimizer=keras.optimizers.Adam(0.05), steps_per_execution=steps_per_execution)
     return model
 
 
@@ -108,6 +108,16 @@ def test_training_progress_every_steps():
     fit([TrainingProgress(every_steps=2, stream=stream)], epochs=1)
     # 60 samples / batch 20 = 3 steps: step 2 once, then the epoch's end.
     assert "epoch 1/1, step 2/3 · loss" in stream.getvalue()
+
+    # Keras reports once per call with steps_per_execution: here after steps 2 and 3.
+    stream = Terminal()
+    model = tiny_model(steps_per_execution=2)
+    fit([TrainingProgress(every_steps=1, stream=stream)], epochs=1, model=model)
+    assert [part.split(" · ")[0] for part in stream.getvalue().split("\r")[2:]] == [
+        "epoch 1/1, step 2/3",
+        "epoch 1/1, step 3/3",
+        "epoch 1/1",
+    ]
     with pytest.raises(ValueError, match="every_steps must be a positive integer"):
         TrainingProgress(every_steps=0)
     with pytest.raises(ValueError, match="mode must be one of"):
