@@ -97,7 +97,7 @@ class TrainingConfig:
         policies) while its weights and the centers stay float32.
       steps_per_execution: training steps per call into TensorFlow (Keras's
         ``compile`` option). The same numbers as 1, with fewer round trips
-        through Python: the compact CNN trains 1.3–1.5× faster on a 2-core
+        through Python: the compact CNN trains 1.2–1.5× faster on a 2-core
         CPU with 32 (``benchmarks/bench_training.py``).
 
     The classroom recipe (compact CNN, 60 epochs of Adam with cosine decay
