@@ -709,8 +709,10 @@ def _draw_features(ax, features, labels, centers, class_names, lims, title, unit
         )
     if lims is not None:
         ax.set(xlim=lims[0], ylim=lims[1])
-    # Equal scales on both axes: a round cluster must look round.
-    ax.set_aspect("equal", adjustable="box")
+    # Equal scales on both axes: a round cluster must look round. A panel without
+    # given limits widens its data limits instead of shrinking its box, so panels
+    # that each fit their own data stay the same size side by side.
+    ax.set_aspect("equal", adjustable="box" if lims is not None else "datalim")
     ax.set(xlabel=_axis_label(1, units), ylabel=_axis_label(2, units), title=title)
 
 

@@ -154,6 +154,17 @@ def test_plot_comparison_raw_units_unshared_axes_differ():
     assert fig.axes[0].get_xlim() != fig.axes[1].get_xlim()
     assert fig.axes[0].get_title() == "wide" and fig.axes[0].get_xlabel() == "feature 1"
     np.testing.assert_allclose(drawn_points(fig.axes[1])[0].max(), (blobs()[0] * 0.1).max())
+    # Panels of differently shaped data are the same size, both at equal scales.
+    tall = {"wide": blobs(), "tall": (blobs()[0] * [1.0, 4.0], *blobs()[1:])}
+    fig = plots.plot_comparison(tall, share_axes=False, normalize=False)
+    fig.canvas.draw()
+    boxes = [ax.get_position() for ax in fig.axes[:2]]
+    assert boxes[0].width == pytest.approx(boxes[1].width)
+    assert boxes[0].height == pytest.approx(boxes[1].height)
+    for ax in fig.axes[:2]:
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        box = ax.get_window_extent()
+        assert (y1 - y0) / (x1 - x0) == pytest.approx(box.height / box.width, rel=1e-3)
 
 
 def test_feature_limits_with_margin():
