@@ -343,7 +343,7 @@ def test_widget_with_text_replaces_only_the_plain_text():
 
 def test_default_frames_are_capped_and_dense_early():
     positions = plots._frame_positions(make_snapshots(epochs=76), None)
-    assert len(positions) <= 16 and positions[0] == 0 and positions[-1] == 75
+    assert len(positions) == 12 and positions[0] == 0 and positions[-1] == 75  # the budget
     gaps = np.diff(positions)
     assert list(positions[:2]) == [0, 1] and gaps[0] < gaps[-1] / 4  # dense early
     assert list(plots._frame_positions(make_snapshots(epochs=5), None)) == [0, 1, 2, 3, 4]
