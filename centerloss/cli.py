@@ -337,7 +337,10 @@ def _add_reproduce_command(commands: argparse._SubParsersAction) -> None:
         help="folder for checkpoints, figures and the report (default ./reproduce-output)",
     )
     reproduce.add_argument(
-        "--resume", action="store_true", help="continue the job whose checkpoints are in --output"
+        "--resume",
+        action="store_true",
+        help="continue the job whose checkpoints are in --output (finished runs are "
+        "kept, so a λ can be added)",
     )
     _add_precision_option(reproduce)
     _add_verbose_option(reproduce, default=argparse.SUPPRESS)

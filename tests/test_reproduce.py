@@ -57,8 +57,12 @@ def uninterrupted(tiny_data, tmp_path_factory):
 
 
 def stop_at(lambda_, step, action):
+    """An ``on_step`` hook that calls ``action`` once, after the call that reaches ``step``."""
+    fired = []
+
     def on_step(current_lambda, current_step):
-        if (current_lambda, current_step) == (lambda_, step):
+        if current_lambda == lambda_ and current_step >= step and not fired:
+            fired.append(current_step)
             action()
 
     return on_step
@@ -90,13 +94,14 @@ def checkpoint_files(output):
 def test_ctrl_c_mid_epoch_then_resume_gives_the_uninterrupted_result(
     tiny_data, uninterrupted, tmp_path
 ):
-    # A real SIGINT, as Ctrl-C sends: the step finishes, a checkpoint is saved.
+    # A real SIGINT, as Ctrl-C sends: the call finishes, a checkpoint is saved. Calls of 3
+    # steps in 8-step epochs end at steps 3, 6, 8, 11, 14, ...: mid-epoch, and a short call.
     ctrl_c = stop_at(0.1, 13, lambda: os.kill(os.getpid(), signal.SIGINT))
     handler = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
-        reproduce(tiny_data, TINY, tmp_path, progress=quiet(), on_step=ctrl_c)
+        reproduce(tiny_data, TINY, tmp_path, progress=quiet(), on_step=ctrl_c, steps_per_call=3)
     state, _ = checkpoint.load(tmp_path / CHECKPOINT_FOLDER / "lambda-0.1.npz")
-    assert state["step"] == 13 and state["metrics"] is None
+    assert state["step"] == 14 and state["metrics"] is None
     assert checkpoint_files(tmp_path) == ["lambda-0.1.npz", "lambda-0.npz"]  # no temporaries
     assert signal.getsignal(signal.SIGINT) == handler  # Ctrl-C's handler restored
     resumed = reproduce(tiny_data, TINY, tmp_path, resume=True, progress=quiet())
@@ -108,12 +113,34 @@ def test_crash_resumes_from_the_last_epoch_checkpoint(tiny_data, uninterrupted, 
         raise RuntimeError("killed")
 
     with pytest.raises(RuntimeError, match="killed"):
-        reproduce(tiny_data, TINY, tmp_path, progress=quiet(), on_step=stop_at(0.0, 13, crash))
+        reproduce(
+            tiny_data,
+            TINY,
+            tmp_path,
+            progress=quiet(),
+            on_step=stop_at(0.0, 13, crash),
+            steps_per_call=3,
+        )
     state, _ = checkpoint.load(tmp_path / CHECKPOINT_FOLDER / "lambda-0.npz")
     assert state["step"] == 8  # the end of the first epoch
     assert checkpoint_files(tmp_path) == ["lambda-0.npz"]
     resumed = reproduce(tiny_data, TINY, tmp_path, resume=True, progress=quiet())
     assert_same(final_state(resumed), uninterrupted)
+
+
+def test_steps_per_call_changes_speed_not_numbers(tiny_data, uninterrupted, tmp_path):
+    # The reference ran 32 steps per call (whole 8-step epochs); this one step per call.
+    one_by_one = reproduce(tiny_data, TINY, tmp_path, progress=quiet(), steps_per_call=1)
+    assert_same(final_state(one_by_one), uninterrupted)
+
+
+def test_progress_counts_steps_not_calls():
+    stream = io.StringIO()
+    progress = Progress(100, stream=stream)
+    progress.start_run("run", 0)
+    progress.update(32, {"loss": 1.0, "accuracy": 0.5})
+    progress.update(40, {"loss": 1.0, "accuracy": 0.5})
+    assert progress.session_steps == 40
 
 
 def test_existing_checkpoints_need_resume_and_the_same_settings(tiny_data, tmp_path):
@@ -124,6 +151,21 @@ def test_existing_checkpoints_need_resume_and_the_same_settings(tiny_data, tmp_p
     other = PaperSettings(lambdas=(0.1,), iterations=2, batch_size=32, snapshot_size=10, seed=1)
     with pytest.raises(ValueError, match="same options"):
         reproduce(tiny_data, other, tmp_path, resume=True, progress=quiet())
+
+
+def test_resume_keeps_finished_runs_when_lambdas_are_added(tiny_data, tmp_path):
+    settings = PaperSettings(lambdas=(0.0, 0.1), iterations=2, batch_size=32, snapshot_size=10)
+    first = reproduce(tiny_data, settings, tmp_path, progress=quiet())
+    trained = []
+    more = PaperSettings(lambdas=(0.0, 0.05, 0.1), iterations=2, batch_size=32, snapshot_size=10)
+    runs = reproduce(
+        tiny_data, more, tmp_path, resume=True, progress=quiet(),
+        on_step=lambda lambda_, step: trained.append(lambda_),
+    )  # fmt: skip
+    assert set(trained) == {0.05}  # only the new λ trained
+    assert [run.lambda_ for run in runs.values()] == [0.0, 0.05, 0.1]
+    for label, run in first.items():
+        assert runs[label].metrics == run.metrics
 
 
 def test_caffe_lenet_plus_plus_is_the_authors_net():
