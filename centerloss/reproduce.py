@@ -39,10 +39,11 @@ import time
 from pathlib import Path
 
 import keras
+import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from centerloss import checkpoint, runtime
+from centerloss import checkpoint, plots, runtime
 from centerloss.data import Dataset, load_dataset
 from centerloss.demo import save_figures
 from centerloss.experiment import METRIC_COLUMNS, Run, run_label, snapshot_recorder
@@ -56,6 +57,7 @@ from centerloss.snapshots import Snapshots
 
 CHECKPOINT_FOLDER = "checkpoints"
 REPORT_NAME = "report.md"
+LAMBDA_GRID = "lambdas.png"
 STEPS_PER_CALL = 32
 """Training steps per call into TensorFlow, as ``compile(steps_per_execution=32)``
 gives ``fit``: the same numbers, less time in Python."""
@@ -337,6 +339,38 @@ def _metric_variables(model):
     return [variable for metric in model.metrics for variable in metric.variables]
 
 
+PUBLISHED_ACCURACIES = (
+    (
+        "[KaiyangZhou/pytorch-center-loss](https://github.com/KaiyangZhou/pytorch-center-loss)",
+        "softmax + center loss, its README's example log (epoch 30 of 100)",
+        "0.9851",
+    ),
+)
+"""Test accuracies of 2-D LeNet++-style networks on MNIST published by
+re-implementations: (source, what was run, accuracy). The paper gives none
+for Figure 3."""
+
+
+def _published_accuracies(runs, data):
+    """Report lines that set the runs' accuracies next to published ones (MNIST only)."""
+    if data.name != "mnist":
+        return []
+    lines = [
+        "## Next to the paper",
+        "",
+        "The paper gives no accuracy for Figure 3. Re-implementations with a 2-D feature "
+        "layer report these test accuracies on the 10,000 MNIST test digits:",
+        "",
+        "| source | what | test accuracy |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {source} | {what} | {value} |" for source, what, value in PUBLISHED_ACCURACIES]
+    lines += [
+        f"| this job | {label} | {run.metrics['accuracy']:.4f} |" for label, run in runs.items()
+    ]
+    return [*lines, ""]
+
+
 def _data_summary(data):
     return {"name": data.name, "train": len(data.x_train), "test": len(data.x_test)}
 
@@ -478,13 +512,21 @@ def write_outputs(runs, data, settings, output, *, command=""):
       The file names written to ``output``.
     """
     output = Path(output)
+    runs = dict(sorted(runs.items(), key=lambda item: item[1].lambda_))
     iterations = f"{settings.iterations:,} iterations"
     written = save_figures(
-        runs,
+        headline_pair(runs),
         output,
         class_names=list(data.class_names),
         suptitle=f"Test features after {iterations} ({data.name}, LeNet++)",
     )
+    fig = lambda_grid(
+        runs, data.class_names, f"{data.name}, LeNet++, {iterations}, α = {settings.alpha:g}"
+    )
+    with atomic_output(output / LAMBDA_GRID) as temporary:
+        fig.savefig(temporary, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    written.append(LAMBDA_GRID)
     for run in runs.values():
         name = f"snapshots_lambda-{run.lambda_:g}.npz"
         run.snapshots.save(output / name)
@@ -511,6 +553,50 @@ def write_outputs(runs, data, settings, output, *, command=""):
         temporary.write_text(markdown_report(runs, data, settings, seconds, command))
     written.append(REPORT_NAME)
     return written
+
+
+def headline_pair(runs):
+    """The runs the side-by-side figures show: softmax alone and one λ > 0.
+
+    That λ is the paper's 0.01 where the job has it, else the largest; with
+    no λ = 0 run, or a single run, every run is shown.
+    """
+    by_lambda = {run.lambda_: label for label, run in runs.items()}
+    others = [lam for lam in by_lambda if lam > 0]
+    if 0 not in by_lambda or not others:
+        return runs
+    chosen = 0.01 if 0.01 in by_lambda else max(others)
+    return {by_lambda[lam]: runs[by_lambda[lam]] for lam in (0.0, chosen)}
+
+
+def lambda_grid(runs, class_names, setting):
+    """The paper's Figure 3: one panel of final test features per λ, ratio and accuracy under each.
+
+    Args:
+      runs: {label: ``experiment.Run``}, in the order of the panels.
+      class_names: names indexed by class id.
+      setting: what was trained, for the title (data, network, length).
+    """
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    panels, captions = {}, {}
+    for letter, run in zip(letters, runs.values(), strict=False):
+        title = f"({letter}) λ = {run.lambda_:g}"
+        panels[title] = (
+            run.snapshots.test_features[-1],
+            run.snapshots.test_labels,
+            run.snapshots.centers[-1],
+        )
+        captions[title] = (
+            f"intra/inter {run.metrics['spread_ratio']:.3f} · "
+            f"accuracy {run.metrics['accuracy']:.4f}"
+        )
+    return plots.plot_feature_grid(
+        panels,
+        captions=captions,
+        ncols=min(len(panels), 3),
+        suptitle=f"Test features, softmax + λ · center loss ({setting})",
+        class_names=list(class_names),
+    )
 
 
 def _run_seconds(output, lambda_):
@@ -617,9 +703,22 @@ def markdown_report(runs, data, settings, seconds, command):
         "distance between class means (lower is more compact); silhouette on 2,000 test "
         "features (higher is better clustered); see `centerloss.metrics.feature_metrics`.",
         "",
+        *_published_accuracies(runs, data),
         "## Figures",
         "",
-        "Test features at the end of each run, class centers marked:",
+        "The paper's Figure 3: each run's test features after the last iteration, each panel "
+        "in its own separation units (mean distance between class means = 1), with the "
+        "intra/inter ratio and softmax accuracy under it:",
+        "",
+        f"![Test features for each λ]({LAMBDA_GRID})",
+        "",
+        "Test features at the end of "
+        + (
+            "each run"
+            if len(headline_pair(runs)) == len(runs)
+            else "softmax alone and " + list(headline_pair(runs))[-1]
+        )
+        + ", class centers marked:",
         "",
         "![Test features of each run](comparison.png)",
         "",

