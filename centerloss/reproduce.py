@@ -201,7 +201,9 @@ class _Trainer:
         batches = iter(
             tf.data.Dataset.from_tensor_slices(
                 (self.data.x_train[indices], self.data.y_train[indices])
-            ).batch(size, drop_remainder=True)
+            )
+            .batch(size, drop_remainder=True)
+            .prefetch(tf.data.AUTOTUNE)  # the next batch is cut while this one trains, as in fit
         )
         while self.step < until:
             logs = self.model.train_function(batches)
