@@ -1,10 +1,10 @@
 """Figures of deep features, class centers and training curves (matplotlib).
 
 Every figure colours class j with tab10 colour j (mod 10), draws class centers
-as small black-ringed dots in their class's colour, on top of the features, and
-names classes in a legend, so a class looks the same in every figure of a
-notebook. A center marker is a few points wide, smaller than a trained class
-cluster, so it marks the cluster without hiding it
+as small hollow black rings on top of the features, and names classes in a
+legend, so a class looks the same in every figure of a notebook. A center
+ring is a few points wide, smaller than a trained class cluster, and hollow,
+so it marks the cluster without hiding it
 (:func:`centerloss.legibility.hidden_shares` measures this). Functions
 return the Figure (``animate_features`` returns the Animation) and never call
 ``plt.show()``; they work under the non-interactive Agg backend.
@@ -54,13 +54,20 @@ from centerloss.snapshots import Snapshots
 CENTER_MARKER = "o"
 _POINT_SIZE = 6  # points²: small, so a thousand points per class stay legible
 _POINT_ALPHA = 0.5  # overlapping classes stay visible through each other
-# Centers: small dots in the class colour with a black ring, drawn on top. About
-# 4 points wide, well inside a trained cluster, like the paper's Figure 3.
-_CENTER_STYLE = dict(marker=CENTER_MARKER, s=16, edgecolors="black", linewidths=0.8, zorder=3)
+# Centers: small black rings drawn on top, like the paper's Figure 3 markers.
+# Hollow, so the features inside stay visible; about 2 points wide, inside even
+# the tightest trained cluster of a panel (tests/test_legibility.py measures it).
+_CENTER_STYLE = dict(
+    marker=CENTER_MARKER, s=5, facecolors="none", edgecolors="black", linewidths=0.4, zorder=3
+)
 _START_MARKER = "s"  # where a center trajectory starts
 _PANEL_INCHES = 3.6
-_GRID_EPOCHS = 9  # default number of panels of plot_epoch_grid for one run
-_GRID_COLUMNS = 3  # panels per row: a notebook shows them without shrinking the type
+# The side-by-side headline: large enough that a trained center-loss cluster
+# spans well over 15 points on screen.
+_COMPARISON_INCHES = 5.0
+_GRID_INCHES = 4.2  # a panel of the epoch and λ grids, its title and ticks included
+_GRID_EPOCHS = 6  # default number of epochs of plot_epoch_grid
+_GRID_COLUMNS = 2  # panels per row: a notebook shows them without shrinking the type
 _MAX_FRAMES = 12  # default frame budget of animate_features: GIF and notebook stay small
 _ANIMATION_DPI = 68  # 12 two-panel frames and a poster: a ~1.5 MB player (lesson 03 < 3 MB)
 UNITS = "units of mean class distance"  # axis unit of normalised figures
@@ -194,7 +201,7 @@ def plot_comparison(
         sharex=share_axes,
         sharey=share_axes,
         squeeze=False,
-        figsize=(_PANEL_INCHES * len(panels) + 1.5, _PANEL_INCHES + 0.8),
+        figsize=(_COMPARISON_INCHES * len(panels) + 1.5, _COMPARISON_INCHES + 0.8),
         layout="constrained",
     )
     units = UNITS if normalize else None
@@ -249,7 +256,7 @@ def plot_center_trajectories(
 
     Returns:
       The Figure: one line per class from a start marker (square, first
-      record) to an end marker (the center dot, last record).
+      record) to an end marker (a dot, last record).
     """
     paths = _as_points(snapshots.centers, "centers")  # [E, C, 2]
     first, last = snapshots.epochs[0], snapshots.epochs[-1]
@@ -271,18 +278,16 @@ def plot_center_trajectories(
         )[0]
         for class_id, color in enumerate(colors)
     ]
-    ax.scatter(
-        paths[0, :, 0],
-        paths[0, :, 1],
-        marker=_START_MARKER,
-        s=40,
-        c=colors,
-        edgecolors="black",
-        zorder=3,
-    )
-    ax.scatter(
-        paths[-1, :, 0], paths[-1, :, 1], facecolors=_center_faces(len(colors)), **_CENTER_STYLE
-    )
+    for marker, position in ((_START_MARKER, 0), (CENTER_MARKER, -1)):
+        ax.scatter(
+            paths[position, :, 0],
+            paths[position, :, 1],
+            marker=marker,
+            s=40,
+            c=colors,
+            edgecolors="black",
+            zorder=3,
+        )
     markers = [
         _marker_handle(_START_MARKER, f"start ({time_unit} {first})"),
         _marker_handle(CENTER_MARKER, f"end ({time_unit} {last})"),
@@ -298,23 +303,25 @@ def plot_epoch_grid(
     snapshots,
     epochs=None,
     split="test",
-    ncols=_GRID_COLUMNS,
+    ncols=None,
     class_names=None,
     title=None,
     normalize=True,
 ):
-    """Small multiples of the features at selected epochs, one block of panels per run.
+    """Small multiples of the features at selected epochs, one column block per run.
 
     Each panel is in units of its own epoch's mean class distance (see the
     module docstring) and fits its own data; each panel title gives its scale.
 
     Args:
       snapshots: a :class:`Snapshots`, or a dict {run label: Snapshots} of
-        runs recorded at the same epochs (one row each, labelled).
+        runs recorded at the same epochs (side by side, one labelled block
+        each, so a row compares the runs at one epoch).
       epochs: epoch numbers to show (values of ``snapshots.epochs``); default
-        about 9 (one run) or 6 (several) spread out, first and last included.
+        6 spread out, first and last included.
       split: "train" or "test" subset.
-      ncols: panels per row of each run's block.
+      ncols: panels per row of each run's block; default 2 for one run and 1
+        for several, so a notebook shows the figure without shrinking it.
       class_names: names indexed by class id; default the record's.
       title: figure title; default "<Split> features during training".
       normalize: False draws raw feature units.
@@ -326,19 +333,15 @@ def plot_epoch_grid(
     runs = _as_runs(snapshots)
     record = next(iter(runs.values()))
     names = class_names or record.class_names
-    default_count = _GRID_EPOCHS if len(runs) == 1 else 2 * _GRID_COLUMNS
-    positions = _epoch_positions(record, epochs, count=default_count)
+    positions = _epoch_positions(record, epochs, count=_GRID_EPOCHS)
     frames = _frames(runs, split, normalize)
-    ncols = min(ncols, len(positions))
+    ncols = min(ncols or (_GRID_COLUMNS if len(runs) == 1 else 1), len(positions))
     rows_per_run = math.ceil(len(positions) / ncols)
     fig = plt.figure(
         layout="constrained",
-        figsize=(
-            _PANEL_INCHES * 0.8 * ncols + 1.5,
-            (_PANEL_INCHES * 0.8 * rows_per_run + 0.5) * len(runs) + 0.4,
-        ),
+        figsize=(_GRID_INCHES * ncols * len(runs) + 1.5, _GRID_INCHES * rows_per_run + 0.9),
     )
-    subfigures = np.atleast_1d(fig.subfigures(len(runs), 1))
+    subfigures = np.atleast_1d(fig.subfigures(1, len(runs)))
     for subfigure, (label, frame) in zip(subfigures, frames.items(), strict=True):
         axes = subfigure.subplots(rows_per_run, ncols, squeeze=False)
         for ax, position in zip(axes.flat, positions, strict=False):
@@ -707,7 +710,6 @@ def _draw_features(ax, features, labels, centers, class_names, lims, title, unit
         ax.scatter(
             centers[:, 0],
             centers[:, 1],
-            facecolors=_center_faces(len(centers)),
             label="class centers",
             **_CENTER_STYLE,
         )
@@ -730,11 +732,6 @@ def _scale_note(scale):
     return f"1 unit = {scale:.3g} {FEATURE_UNITS}"
 
 
-def _center_faces(num_classes):
-    """Face colours [C, 4] of the center markers: the class colours."""
-    return [class_color(class_id) for class_id in range(num_classes)]
-
-
 def _legend_handles(class_ids, class_names, with_centers):
     """Legend entries: one dot per class (bigger than the points) and the center marker."""
     handles = [
@@ -750,8 +747,23 @@ def _legend_handles(class_ids, class_names, with_centers):
         for class_id in class_ids
     ]
     if with_centers:
-        handles.append(_marker_handle(CENTER_MARKER, "class center"))
+        handles.append(_center_handle("class center"))
     return handles
+
+
+def _center_handle(label):
+    """The legend entry of the center rings."""
+    return Line2D(
+        [],
+        [],
+        linestyle="none",
+        marker=CENTER_MARKER,
+        markersize=7,
+        markerfacecolor="none",
+        markeredgecolor="black",
+        markeredgewidth=1.2,
+        label=label,
+    )
 
 
 def _marker_handle(marker, label, markersize=7):
@@ -957,7 +969,7 @@ def plot_feature_grid(panels, captions=None, ncols=None, suptitle=None, class_na
         (features [N, 2], labels [N], centers [C, 2] or None).
       captions: optional dict, panel title → text written under that panel
         (e.g. its intra/inter ratio and accuracy).
-      ncols: panels per row; default 3, so a notebook shows the panels
+      ncols: panels per row; default 2, so a notebook shows the panels
         without shrinking their type.
       suptitle: title of the whole figure.
       class_names: names indexed by class id; default the ids.
@@ -979,7 +991,7 @@ def plot_feature_grid(panels, captions=None, ncols=None, suptitle=None, class_na
         nrows,
         ncols,
         squeeze=False,
-        figsize=(_PANEL_INCHES * 0.85 * ncols + 1.5, (_PANEL_INCHES * 0.85 + 0.9) * nrows),
+        figsize=(_GRID_INCHES * ncols + 1.5, (_GRID_INCHES + 0.5) * nrows),
         layout="constrained",
     )
     for ax, (title, (features, labels, centers)) in zip(axes.flat, scaled.items(), strict=False):

@@ -70,14 +70,15 @@ def test_plot_features_artists_and_labels():
     assert legend_texts(ax.get_legend()) == NAMES + ["class center"]
     assert_labelled(ax)
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("feature 1", "feature 2")
-    # Class j's points and center share tab10 colour j.
+    # Class j's points have tab10 colour j; the centers are hollow black rings on top.
     for class_id in range(3):
         np.testing.assert_allclose(
             ax.collections[class_id].get_facecolor()[0][:3], plots.class_color(class_id)[:3]
         )
-        np.testing.assert_allclose(
-            ax.collections[3].get_facecolor()[class_id][:3], plots.class_color(class_id)[:3]
-        )
+    centers = ax.collections[3]
+    assert centers.get_label() == "class centers" and len(centers.get_facecolor()) == 0
+    np.testing.assert_allclose(centers.get_edgecolor()[0], [0, 0, 0, 1])
+    assert centers.get_zorder() > ax.collections[0].get_zorder()
 
 
 def test_plot_features_into_given_axes_with_limits_and_max_points():
@@ -228,12 +229,13 @@ def test_plot_epoch_grid_default_epochs():
     fig.canvas.draw()
     axes = panel_axes(fig)
     titles = [ax.get_title().splitlines()[0] for ax in axes]
-    assert len(titles) == 9
+    assert len(titles) == 6
     assert titles[0] == "epoch 0" and titles[-1] == f"epoch {EPOCHS - 1}"
-    assert len(set(titles)) == 9
+    assert len(set(titles)) == 6
     assert all(ax.get_title().splitlines()[1].startswith("1 unit = ") for ax in axes)
-    # Three panels per row, so a notebook shows them without shrinking the type.
+    # Two panels per row, so a notebook shows them without shrinking the type.
     assert len({round(ax.get_position().y0, 3) for ax in axes}) == 3
+    assert fig.get_figwidth() < 10
     # Square limits, each fitting its own panel's points.
     assert all(np.ptp(ax.get_xlim()) == pytest.approx(np.ptp(ax.get_ylim())) for ax in axes)
     for ax in axes:
@@ -273,8 +275,9 @@ def test_plot_epoch_grid_selected_epochs_and_runs():
     fig = plots.plot_epoch_grid(runs, epochs=[0, 2, 4, 9], title="Both")
     assert [sub.get_suptitle() for sub in fig.subfigs] == list(runs)
     assert len(panel_axes(fig)) == 8 and fig.get_suptitle() == "Both"
-    # Each run's block has at most three panels per row.
-    assert all(len(sub.axes) == 4 and sub.axes[0].get_gridspec().ncols == 3 for sub in fig.subfigs)
+    # The runs side by side, one column each: a row compares them at one epoch.
+    assert all(len(sub.axes) == 4 and sub.axes[0].get_gridspec().ncols == 1 for sub in fig.subfigs)
+    assert fig.get_figwidth() < 10
 
 
 def test_plot_epoch_two_runs_same_epoch():

@@ -50,13 +50,13 @@ def test_feature_grid_panels_captions_and_units():
     plt.close(fig)
 
 
-def test_feature_grid_three_per_row_by_default_and_errors():
+def test_feature_grid_two_per_row_by_default_and_errors():
     fig = plots.plot_feature_grid({"a": run(1.0, 0.3), "b": run(2.0, 0.3)})
     assert len(fig.axes) == 2
     plt.close(fig)
     five = {f"λ = {k}": run(1.0, 0.3, seed=k) for k in range(5)}
     fig = plots.plot_feature_grid(five)
-    assert len(fig.axes) == 6 and fig.axes[0].get_gridspec().get_geometry() == (2, 3)
+    assert len(fig.axes) == 6 and fig.axes[0].get_gridspec().get_geometry() == (3, 2)
     plt.close(fig)
     with pytest.raises(ValueError, match="panels must map at least one"):
         plots.plot_feature_grid({})
