@@ -241,7 +241,7 @@ def test_plot_epoch_grid_default_epochs():
     for ax in axes:
         points, _ = drawn_points(ax)
         (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-        assert (points[:, 0] > x0).all() and (points[:, 1] < y1).all()
+        assert (points > [x0, y0]).all() and (points < [x1, y1]).all()
         assert np.ptp(points, axis=0).max() > 0.5 * (x1 - x0)
     assert all(len(ax.collections) == 4 for ax in axes)
     assert len(fig.legends) == 1 and fig.get_suptitle()
