@@ -6,9 +6,10 @@ as one scatter labelled "class centers", row j for class j. These functions
 read those artists back after the figure is drawn and measure, through the
 panel's own data-to-screen transforms and marker paths:
 
-* :func:`hidden_shares`: the share of each class's points that lie under its
-  center's marker (inside the marker's filled shape, or on its outline), so a
-  center never hides the features it summarises;
+* :func:`hidden_shares` (:func:`worst_hidden_share` for a whole figure): the
+  share of each class's points that lie under its center's marker (inside the
+  marker's filled shape, or on its outline), so a center never hides the
+  features it summarises;
 * :func:`cluster_spans`: how large each class's core is on screen, in points
   (1/72 inch) at any resolution the figure is saved with.
 """
@@ -25,6 +26,12 @@ CENTERS_LABEL = "class centers"  # the label plots gives the centers' scatter
 def feature_panels(fig):
     """The Axes of ``fig`` (subfigures included) that draw features and class centers."""
     return [ax for ax in fig.get_axes() if _centers(ax) is not None]
+
+
+def worst_hidden_share(fig) -> float:
+    """Draw ``fig`` and return the largest :func:`hidden_shares` over its feature panels."""
+    fig.canvas.draw()
+    return max(float(hidden_shares(ax).max()) for ax in feature_panels(fig))
 
 
 def hidden_shares(ax) -> np.ndarray:

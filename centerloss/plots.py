@@ -571,8 +571,9 @@ def animation_html(animation) -> str:
     ``animation.to_jshtml()`` leaves the player's image empty until its script
     runs, so where scripts do not run (GitHub, a notebook opened in JupyterLab
     before it is run or trusted) it shows a broken image. Here the last frame
-    (the trained state) is the image's initial picture; with JavaScript the
-    player takes over as usual. Show it with ``IPython.display.HTML(...)``.
+    (the trained state) is the image's initial picture, and the scrubber
+    starts at the end to match; with JavaScript the player takes over as
+    usual. Show it with ``IPython.display.HTML(...)``.
 
     Returns:
       The HTML, one frame larger than ``to_jshtml()``'s.
@@ -583,7 +584,15 @@ def animation_html(animation) -> str:
     if not frames or player is None:
         raise RuntimeError("matplotlib's to_jshtml() player has an unknown layout.")
     poster = frames[-1].replace("\\\n", "")  # the JS string continues lines with "\"
-    return f'{html[: player.end()]} src="{poster}" alt="last frame"{html[player.end() :]}'
+    html = f'{html[: player.end()]} src="{poster}" alt="last frame"{html[player.end() :]}'
+    # The scrubber at the last frame too, where the poster is (the script moves both).
+    last = len(frames) - 1
+    return re.sub(
+        r'(<input id="_anim_slider\w*"[^>]*?)max="1" step="1" value="0"',
+        rf'\g<1>max="{last}" step="1" value="{last}"',
+        html,
+        count=1,
+    )
 
 
 def widget_with_text(widget, text: str) -> dict:

@@ -123,6 +123,7 @@ def test_demo_comparison_hides_few_points_and_shows_the_clusters():
     fig = comparison(runs)
     for panel, shares in measured(fig).items():
         assert shares.max() <= MAX_HIDDEN, (panel, shares.round(3))
+    assert legibility.worst_hidden_share(fig) == max(s.max() for s in measured(fig).values())
     # At the saved size (points do not depend on the dpi), the center-loss run's
     # class cores are large enough to see their shape.
     center_loss = legibility.feature_panels(fig)[1]

@@ -340,6 +340,9 @@ def test_animation_html_shows_the_last_frame_without_javascript():
     assert len(frames) == 3
     image = re.search(r'<img id="_anim_img\w+" src="([^"]+)" alt="last frame">', html)
     assert image is not None and image.group(1) == frames[-1]
+    # The scrubber sits at the last frame too, where the poster is.
+    slider = re.search(r'<input id="_anim_slider\w+"[^>]*>', html, re.DOTALL).group(0)
+    assert 'max="2"' in slider and 'value="2"' in slider
     with Image.open(io.BytesIO(base64.b64decode(frames[-1].split(",", 1)[1]))) as poster:
         assert poster.size[0] > 100  # a real picture
     assert html.count("<script") == animation.to_jshtml().count("<script")  # player unchanged
