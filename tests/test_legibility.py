@@ -132,6 +132,7 @@ def test_demo_comparison_hides_few_points_and_shows_the_clusters():
     assert spans.min() >= MIN_SPAN, spans.round(1)
 
 
+@pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")  # drawn by hand
 def test_demo_epoch_grid_and_every_animation_frame_hide_few_points():
     runs = demo_runs()
     for panel, shares in measured(plots.plot_epoch_grid(runs, class_names=NAMES)).items():
