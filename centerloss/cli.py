@@ -42,7 +42,7 @@ laptop CPU. Files written to the output folder:
   comparison.png            test features of both runs side by side, centers marked,
                             each in units of its own mean distance between classes
   trajectories.png          how each class center moved over the epochs
-  epochs.png                small multiples, one labelled row per run
+  epochs.png                small multiples, one labelled column per run
   features_over_epochs.gif  both runs side by side, one epoch per frame
   metrics.json              settings, per-epoch history and final test metrics
   snapshots_*.npz           recorded features and centers (centerloss.snapshots)
@@ -54,7 +54,7 @@ checkpoints and --resume): see `python -m centerloss reproduce --help`.
 
 REPRODUCE_HELP = f"""\
 Reproduce the paper's MNIST experiment (Sec. 4.1, Figure 3) with the authors'
-published settings (their Caffe release; see README.md): LeNet++,
+published settings (their Caffe release; see docs/reproducing.md): LeNet++,
 batch {PAPER.batch_size}, SGD with learning rate {PAPER.learning_rate:g} and momentum
 {PAPER.momentum:g}, weight decay {PAPER.weight_decay:g}, learning rate ×{PAPER.lr_factor:g} at
 iterations {", ".join(f"{s:,}" for s in PAPER.lr_steps)}; {PAPER.iterations:,} iterations per λ;

@@ -108,10 +108,10 @@ class TrainingConfig:
     augmentation: a ±5 % shift gives 0.41× in 60 epochs at test accuracy
     0.975/0.974. Learning rates 2e-3 and 1e-2, batch 32, SGD with momentum,
     AdamW, no softmax bias, no dropout, no shift, and rotation with zoom did
-    not help (0.46× to 0.69×, or accuracy below 0.95). README.md gives the
+    not help (0.46× to 0.69×, or accuracy below 0.95). docs/recipe.md gives the
     three-seed numbers.
 
-    Paper scale (Sec. 4.1; full MNIST, ``network="lenet++"``): see README.md.
+    Paper scale (Sec. 4.1; full MNIST, ``network="lenet++"``): see docs/reproducing.md.
     """
 
     network: str = "compact"

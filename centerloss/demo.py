@@ -94,7 +94,7 @@ def save_figures(runs, output, *, class_names, suptitle):
     Returns:
       The names written: comparison.png (each run's final test features side
       by side), trajectories.png (one panel per run), epochs.png (small
-      multiples, one labelled row per run) and features_over_epochs.gif (the
+      multiples, one labelled column per run) and features_over_epochs.gif (the
       runs side by side, one epoch per frame).
     """
     # Files only, no windows: chosen here, not at import, so that importing

@@ -1,8 +1,11 @@
 """Figures of deep features, class centers and training curves (matplotlib).
 
 Every figure colours class j with tab10 colour j (mod 10), draws class centers
-as large black-edged X markers in their class's colour, and names classes in a
-legend, so a class looks the same in every figure of a notebook. Functions
+as small hollow black rings on top of the features, and names classes in a
+legend, so a class looks the same in every figure of a notebook. A center
+ring is a few points wide, smaller than a trained class cluster, and hollow,
+so it marks the cluster without hiding it
+(:func:`centerloss.legibility.hidden_shares` measures this). Functions
 return the Figure (``animate_features`` returns the Animation) and never call
 ``plt.show()``; they work under the non-interactive Agg backend.
 
@@ -17,12 +20,14 @@ compared. Every figure that compares runs or epochs therefore draws each run's
 features *in units of its own inter-class separation*: divided by the mean
 distance between its class means (:func:`in_separation_units`), so that
 distance is 1 in every panel. Scaling only, no shift: the origin, where the
-centers start and the softmax wedges meet, stays where it is. Panels then share
-axes, so the eye compares cluster shape and size relative to the gaps between
-classes, which is what center loss changes; the axis labels say
-"units of mean class distance" and each panel title says how many feature units
-one such unit is. Before training (epoch 0) the features are a tiny blob away
-from the origin; it gets its own zoom, and its title says so.
+centers start and the softmax wedges meet, stays where it is. Cluster sizes
+relative to the gaps between classes, which is what center loss changes, then
+compare across panels. Each panel fits its own data (square limits around its
+features and centers), so a compact run's clusters fill its panel instead of
+a few points of axes stretched by another run's long tails; the tick labels
+give each panel's extent in the same unit. The axis labels say
+"units of mean class distance" and each panel title says how many feature
+units one such unit is.
 """
 
 from __future__ import annotations
@@ -46,15 +51,23 @@ from centerloss.files import atomic_output, with_suffix
 from centerloss.metrics import class_means, inter_class_separation
 from centerloss.snapshots import Snapshots
 
-CENTER_MARKER = "X"
+CENTER_MARKER = "o"
 _POINT_SIZE = 6  # points²: small, so a thousand points per class stay legible
 _POINT_ALPHA = 0.5  # overlapping classes stay visible through each other
-# Centers: big and black-edged to stand out, but with see-through faces,
-# because a well-trained class cluster is smaller than the marker itself.
-_CENTER_STYLE = dict(marker=CENTER_MARKER, s=180, edgecolors="black", linewidths=1.5, zorder=3)
-_CENTER_FACE_ALPHA = 0.6
+# Centers: small black rings drawn on top, like the paper's Figure 3 markers.
+# Hollow, so the features inside stay visible; about 2 points wide, inside even
+# the tightest trained cluster of a panel (tests/test_legibility.py measures it).
+_CENTER_STYLE = dict(
+    marker=CENTER_MARKER, s=5, facecolors="none", edgecolors="black", linewidths=0.4, zorder=3
+)
+_START_MARKER = "s"  # where a center trajectory starts
 _PANEL_INCHES = 3.6
-_GRID_EPOCHS = 8  # default number of panels of plot_epoch_grid
+# The side-by-side headline: large enough that a trained center-loss cluster
+# spans well over 15 points on screen.
+_COMPARISON_INCHES = 5.0
+_GRID_INCHES = 4.2  # a panel of the epoch and λ grids, its title and ticks included
+_GRID_EPOCHS = 6  # default number of epochs of plot_epoch_grid
+_GRID_COLUMNS = 2  # panels per row: a notebook shows them without shrinking the type
 _MAX_FRAMES = 12  # default frame budget of animate_features: GIF and notebook stay small
 _ANIMATION_DPI = 68  # 12 two-panel frames and a poster: a ~1.5 MB player (lesson 03 < 3 MB)
 UNITS = "units of mean class distance"  # axis unit of normalised figures
@@ -150,7 +163,7 @@ def plot_comparison(
     runs,
     suptitle="The same images' features after different training",
     class_names=None,
-    share_axes=True,
+    share_axes=False,
     normalize=True,
 ):
     """Side-by-side feature scatters of several runs, each in its own separation units.
@@ -160,8 +173,9 @@ def plot_comparison(
         to (features [N, 2], labels [N], centers [C, 2] or None).
       suptitle: title of the whole figure.
       class_names: names indexed by class id; default the ids.
-      share_axes: same x and y limits in every panel; False lets each panel
-        fit its own data.
+      share_axes: same x and y limits in every panel; False (default) lets
+        each panel fit its own data, so a compact run's clusters are not
+        squeezed by another run's long tails.
       normalize: divide each run's features and centers by that run's mean
         distance between class means (:func:`in_separation_units`), so cluster
         shapes *and* sizes compare across runs; each panel title gives the
@@ -179,30 +193,20 @@ def plot_comparison(
             features, centers, scale = in_separation_units(features, labels, centers)
             name = f"{name}\n{_scale_note(scale)}"
         panels[name] = (features, labels, centers)
-    lims = None
-    if share_axes:
-        # Square, like the animation's frames: equal-aspect panels fill their space.
-        lims = _square(
-            feature_limits(
-                [
-                    array
-                    for features, _, centers in panels.values()
-                    for array in (features, centers)
-                    if array is not None
-                ]
-            )
-        )
+    # Square limits, like the animation's frames: equal-aspect panels fill their space.
+    shared = _own_limits([run[::2] for run in panels.values()]) if share_axes else None
     fig, axes = plt.subplots(
         1,
         len(panels),
         sharex=share_axes,
         sharey=share_axes,
         squeeze=False,
-        figsize=(_PANEL_INCHES * len(panels) + 1.5, _PANEL_INCHES + 0.8),
+        figsize=(_COMPARISON_INCHES * len(panels) + 1.5, _COMPARISON_INCHES + 0.8),
         layout="constrained",
     )
     units = UNITS if normalize else None
     for ax, (name, (features, labels, centers)) in zip(axes[0], panels.items(), strict=True):
+        lims = shared or _own_limits([(features, centers)])
         _draw_features(ax, features, labels, centers, class_names, lims, name, units=units)
         if share_axes:
             ax.label_outer()
@@ -235,8 +239,10 @@ def feature_limits(snapshots_or_arrays, margin=0.05):
     return tuple((float(lo), float(hi)) for lo, hi in zip(low - pad, high + pad, strict=True))
 
 
-def plot_center_trajectories(snapshots: Snapshots, ax=None, class_names=None, normalize=False):
-    """Path of each class center over the recorded epochs.
+def plot_center_trajectories(
+    snapshots: Snapshots, ax=None, class_names=None, normalize=False, time_unit="epoch"
+):
+    """Path of each class center over the recorded epochs (or update steps).
 
     Args:
       snapshots: the record; its ``centers`` [E, C, 2] are drawn.
@@ -245,19 +251,21 @@ def plot_center_trajectories(snapshots: Snapshots, ax=None, class_names=None, no
       normalize: draw in units of the mean distance between the class means
         of the last recorded epoch's test features (one factor for every
         epoch, so the paths keep their shape), to compare runs side by side.
+      time_unit: what ``snapshots.epochs`` counts, for the title and legend:
+        "epoch", or e.g. "step" when a center was recorded after every update.
 
     Returns:
-      The Figure: one line per class from a start marker (o, first recorded
-      epoch) to an end marker (X, last recorded epoch).
+      The Figure: one line per class from a start marker (square, first
+      record) to an end marker (a dot, last record).
     """
     paths = _as_points(snapshots.centers, "centers")  # [E, C, 2]
     first, last = snapshots.epochs[0], snapshots.epochs[-1]
-    title = f"Class centers moving, epochs {first} to {last}"
+    title = f"Class centers moving, {time_unit}s {first} to {last}"
     units = None
     if normalize:
         _, _, scale = in_separation_units(snapshots.test_features[-1], snapshots.test_labels)
         paths, units = paths / scale, UNITS
-        title += f"\n{_scale_note(scale)} (epoch {last})"
+        title += f"\n{_scale_note(scale)} ({time_unit} {last})"
     names = class_names or snapshots.class_names
     colors = [class_color(class_id) for class_id in range(paths.shape[1])]
     fig, ax = _figure_and_axes(ax)
@@ -270,15 +278,19 @@ def plot_center_trajectories(snapshots: Snapshots, ax=None, class_names=None, no
         )[0]
         for class_id, color in enumerate(colors)
     ]
-    ax.scatter(
-        paths[0, :, 0], paths[0, :, 1], marker="o", s=60, c=colors, edgecolors="black", zorder=3
-    )
-    ax.scatter(
-        paths[-1, :, 0], paths[-1, :, 1], facecolors=_center_faces(len(colors)), **_CENTER_STYLE
-    )
+    for marker, position in ((_START_MARKER, 0), (CENTER_MARKER, -1)):
+        ax.scatter(
+            paths[position, :, 0],
+            paths[position, :, 1],
+            marker=marker,
+            s=40,
+            c=colors,
+            edgecolors="black",
+            zorder=3,
+        )
     markers = [
-        _marker_handle("o", f"start (epoch {first})", markersize=8),
-        _marker_handle(CENTER_MARKER, f"end (epoch {last})"),
+        _marker_handle(_START_MARKER, f"start ({time_unit} {first})"),
+        _marker_handle(CENTER_MARKER, f"end ({time_unit} {last})"),
     ]
     ax.legend(
         handles=lines + markers, loc="center left", bbox_to_anchor=(1.02, 0.5), title="class center"
@@ -288,25 +300,31 @@ def plot_center_trajectories(snapshots: Snapshots, ax=None, class_names=None, no
 
 
 def plot_epoch_grid(
-    snapshots, epochs=None, split="test", ncols=4, class_names=None, title=None, normalize=True
+    snapshots,
+    epochs=None,
+    split="test",
+    ncols=None,
+    class_names=None,
+    title=None,
+    normalize=True,
 ):
-    """Small multiples of the features at selected epochs, one row of panels per run.
+    """Small multiples of the features at selected epochs, one column block per run.
 
     Each panel is in units of its own epoch's mean class distance (see the
-    module docstring), on axes shared by all panels except epoch 0's, which
-    gets its own zoom; each panel title gives its scale.
+    module docstring) and fits its own data; each panel title gives its scale.
 
     Args:
       snapshots: a :class:`Snapshots`, or a dict {run label: Snapshots} of
-        runs recorded at the same epochs (one row each, labelled).
+        runs recorded at the same epochs (side by side, one labelled block
+        each, so a row compares the runs at one epoch).
       epochs: epoch numbers to show (values of ``snapshots.epochs``); default
-        about 8 (one run) or 5 (several) spread out, first and last included.
+        6 spread out, first and last included.
       split: "train" or "test" subset.
-      ncols: panels per row for a single run; several runs get one column
-        per epoch.
+      ncols: panels per row of each run's block; default 2 for one run and 1
+        for several, so a notebook shows the figure without shrinking it.
       class_names: names indexed by class id; default the record's.
       title: figure title; default "<Split> features during training".
-      normalize: False draws raw feature units on axes shared by all panels.
+      normalize: False draws raw feature units.
 
     Returns:
       The Figure, one panel titled "epoch k ..." per selected epoch and run,
@@ -315,26 +333,19 @@ def plot_epoch_grid(
     runs = _as_runs(snapshots)
     record = next(iter(runs.values()))
     names = class_names or record.class_names
-    default_count = _GRID_EPOCHS if len(runs) == 1 else 5
-    positions = _epoch_positions(record, epochs, count=default_count)
+    positions = _epoch_positions(record, epochs, count=_GRID_EPOCHS)
     frames = _frames(runs, split, normalize)
-    if len(runs) > 1:
-        ncols = len(positions)
-    ncols = min(ncols, len(positions))
+    ncols = min(ncols or (_GRID_COLUMNS if len(runs) == 1 else 1), len(positions))
     rows_per_run = math.ceil(len(positions) / ncols)
     fig = plt.figure(
         layout="constrained",
-        figsize=(
-            _PANEL_INCHES * 0.8 * ncols + 1.5,
-            (_PANEL_INCHES * 0.8 * rows_per_run + 0.5) * len(runs) + 0.4,
-        ),
+        figsize=(_GRID_INCHES * ncols * len(runs) + 1.5, _GRID_INCHES * rows_per_run + 0.9),
     )
-    subfigures = np.atleast_1d(fig.subfigures(len(runs), 1))
+    subfigures = np.atleast_1d(fig.subfigures(1, len(runs)))
     for subfigure, (label, frame) in zip(subfigures, frames.items(), strict=True):
         axes = subfigure.subplots(rows_per_run, ncols, squeeze=False)
         for ax, position in zip(axes.flat, positions, strict=False):
-            zoom = " (own zoom)" if frame.zoomed[position] else ""
-            _draw_frame(ax, frame, position, names, f"epoch {record.epochs[position]}{zoom}")
+            _draw_frame(ax, frame, position, names, f"epoch {record.epochs[position]}")
             ax.set(xlabel="", ylabel="")  # one label per figure axis instead (below)
         for unused in axes.flat[len(positions) :]:
             unused.remove()
@@ -351,8 +362,8 @@ def plot_epoch_grid(
 def plot_epoch(snapshots, epoch, split="test", class_names=None, normalize=True):
     """One epoch of one or several runs side by side: a still of :func:`animate_features`.
 
-    Same units and axis limits as the animation at that epoch, so a slider
-    built on it (see lesson 03) does not jump.
+    Same units and axis limits as the animation at that epoch (lesson 03's
+    slider is built on it).
 
     Args:
       snapshots: a :class:`Snapshots`, or a dict {run label: Snapshots} of
@@ -376,8 +387,8 @@ def plot_epoch(snapshots, epoch, split="test", class_names=None, normalize=True)
 def draw_epoch(ax, snapshots: Snapshots, epoch, split="test", class_names=None, normalize=True):
     """Draw one run's features and centers at one epoch into ``ax``, with a legend.
 
-    Units and limits as in :func:`animate_features` for this record (limits
-    fit every recorded epoch but 0). :class:`centerloss.live.LiveFeaturePlot`
+    Units and limits as in :func:`animate_features` (the panel fits this
+    epoch's features and centers). :class:`centerloss.live.LiveFeaturePlot`
     redraws its figure with this after every epoch.
 
     Args:
@@ -391,8 +402,7 @@ def draw_epoch(ax, snapshots: Snapshots, epoch, split="test", class_names=None, 
     names = class_names or snapshots.class_names
     (position,) = _epoch_positions(snapshots, [epoch])
     frame = _frames({None: snapshots}, split, normalize)[None]
-    zoom = " (before training: own zoom)" if frame.zoomed[position] else ""
-    _draw_frame(ax, frame, position, names, f"{split.capitalize()} features at epoch {epoch}{zoom}")
+    _draw_frame(ax, frame, position, names, f"{split.capitalize()} features at epoch {epoch}")
     ax.legend(
         handles=_legend_handles(np.unique(frame.labels), names, with_centers=True),
         loc="center left",
@@ -409,10 +419,9 @@ def animate_features(
 
     Several runs play side by side, synchronised: every frame shows the same
     epoch in every panel. Each panel is in units of its epoch's mean class
-    distance (module docstring), so clusters stay readable while the
-    features grow; axes stay fixed from epoch 1 on, and epoch 0 (before
-    training, a tiny blob) has its own zoom. Frame and panel titles say so
-    and give each panel's scale. The figure is closed before returning, so a
+    distance (module docstring) and fits that epoch's features and centers,
+    so clusters stay readable while the features grow and tighten: the tick
+    labels follow, and each panel title gives its scale. The figure is closed before returning, so a
     notebook does not also display a stray static copy; the animation still
     renders. In a notebook show it with
     ``IPython.display.HTML(animation.to_jshtml())``, or write it with
@@ -426,7 +435,7 @@ def animate_features(
       class_names: names indexed by class id; default the record's.
       epochs: epoch numbers to show; default every recorded epoch, or 12 of
         them, denser early (where most motion is), when more were recorded.
-      normalize: False draws raw feature units on axes fixed for all frames.
+      normalize: False draws raw feature units.
 
     Returns:
       A ``matplotlib.animation.FuncAnimation``, one frame per selected epoch.
@@ -478,18 +487,19 @@ def plot_softmax_weights(
 
     Returns:
       The Figure of :func:`plot_comparison` (units of mean class distance,
-      shared axes) with one arrow (a ``FancyArrowPatch``) per class added.
+      each panel fitting its own data and arrows) with one arrow (a
+      ``FancyArrowPatch``) per class added.
     """
     fig = plot_comparison(
         {name: run[:3] for name, run in runs.items()}, suptitle=suptitle, class_names=class_names
     )
-    drawn = []  # every point and arrow tip, to widen the shared limits
     for ax, (features, labels, _, weights) in zip(fig.axes, runs.values(), strict=True):
         weights = _as_points(np.asarray(weights).T, "weights transposed")  # [C, 2], row j = w_j
         features, _, _ = in_separation_units(features, labels)
         reach = np.percentile(np.linalg.norm(features, axis=1), 95)
         tips = weights * reach / np.linalg.norm(weights, axis=1).max()
-        drawn += [features, tips]
+        lims = _square(feature_limits([tips, np.array([ax.get_xlim(), ax.get_ylim()]).T], 0.0))
+        ax.set(xlim=lims[0], ylim=lims[1])  # the panel's data and its arrows
         for class_id, tip in enumerate(tips):
             ax.add_patch(
                 FancyArrowPatch(
@@ -502,9 +512,6 @@ def plot_softmax_weights(
                     zorder=4,
                 )
             )
-    lims = _square(feature_limits([*drawn, np.array([ax.get_xlim(), ax.get_ylim()]).T]))
-    for ax in fig.axes:
-        ax.set(xlim=lims[0], ylim=lims[1])
     return fig
 
 
@@ -564,8 +571,9 @@ def animation_html(animation) -> str:
     ``animation.to_jshtml()`` leaves the player's image empty until its script
     runs, so where scripts do not run (GitHub, a notebook opened in JupyterLab
     before it is run or trusted) it shows a broken image. Here the last frame
-    (the trained state) is the image's initial picture; with JavaScript the
-    player takes over as usual. Show it with ``IPython.display.HTML(...)``.
+    (the trained state) is the image's initial picture, and the scrubber
+    starts at the end to match; with JavaScript the player takes over as
+    usual. Show it with ``IPython.display.HTML(...)``.
 
     Returns:
       The HTML, one frame larger than ``to_jshtml()``'s.
@@ -576,7 +584,15 @@ def animation_html(animation) -> str:
     if not frames or player is None:
         raise RuntimeError("matplotlib's to_jshtml() player has an unknown layout.")
     poster = frames[-1].replace("\\\n", "")  # the JS string continues lines with "\"
-    return f'{html[: player.end()]} src="{poster}" alt="last frame"{html[player.end() :]}'
+    html = f'{html[: player.end()]} src="{poster}" alt="last frame"{html[player.end() :]}'
+    # The scrubber at the last frame too, where the poster is (the script moves both).
+    last = len(frames) - 1
+    return re.sub(
+        r'(<input id="_anim_slider\w*"[^>]*?)max="1" step="1" value="0"',
+        rf'\g<1>max="{last}" step="1" value="{last}"',
+        html,
+        count=1,
+    )
 
 
 def widget_with_text(widget, text: str) -> dict:
@@ -703,7 +719,6 @@ def _draw_features(ax, features, labels, centers, class_names, lims, title, unit
         ax.scatter(
             centers[:, 0],
             centers[:, 1],
-            facecolors=_center_faces(len(centers)),
             label="class centers",
             **_CENTER_STYLE,
         )
@@ -726,11 +741,6 @@ def _scale_note(scale):
     return f"1 unit = {scale:.3g} {FEATURE_UNITS}"
 
 
-def _center_faces(num_classes):
-    """Face colours [C, 4] of the center markers: the class colours, see-through."""
-    return [(*class_color(class_id)[:3], _CENTER_FACE_ALPHA) for class_id in range(num_classes)]
-
-
 def _legend_handles(class_ids, class_names, with_centers):
     """Legend entries: one dot per class (bigger than the points) and the center marker."""
     handles = [
@@ -746,11 +756,26 @@ def _legend_handles(class_ids, class_names, with_centers):
         for class_id in class_ids
     ]
     if with_centers:
-        handles.append(_marker_handle(CENTER_MARKER, "class center"))
+        handles.append(_center_handle("class center"))
     return handles
 
 
-def _marker_handle(marker, label, markersize=12):
+def _center_handle(label):
+    """The legend entry of the center rings."""
+    return Line2D(
+        [],
+        [],
+        linestyle="none",
+        marker=CENTER_MARKER,
+        markersize=7,
+        markerfacecolor="none",
+        markeredgecolor="black",
+        markeredgewidth=1.2,
+        label=label,
+    )
+
+
+def _marker_handle(marker, label, markersize=7):
     """A grey, black-edged legend entry for a marker drawn in every class's colour."""
     return Line2D(
         [],
@@ -813,8 +838,7 @@ class _Frames:
     labels: np.ndarray  # [n]
     centers: np.ndarray  # [E, C, 2], drawn units
     scales: np.ndarray | None  # [E] feature units per drawn unit; None: raw units
-    lims: list  # [E] axis limits, shared by all runs at the same epoch
-    zoomed: np.ndarray  # [E] bool: this epoch has its own zoom (epoch 0)
+    lims: list  # [E] square axis limits, each fitting its epoch's features and centers
 
 
 def _as_runs(snapshots):
@@ -837,7 +861,7 @@ def _as_runs(snapshots):
 
 
 def _frames(runs, split, normalize):
-    """{label: _Frames}: per-epoch units (when ``normalize``) and shared limits."""
+    """{label: _Frames}: per-epoch units (when ``normalize``) and limits of every run."""
     frames = {}
     for label, record in runs.items():
         features, labels = record.split(split)
@@ -847,30 +871,19 @@ def _frames(runs, split, normalize):
         if normalize:
             scales = np.array([in_separation_units(epoch, labels)[2] for epoch in features])
             features, centers = features / scales[:, None, None], centers / scales[:, None, None]
-        frames[label] = _Frames(features, labels, centers, scales, [], np.zeros(len(record), bool))
-    epochs = next(iter(runs.values())).epochs
-    # In separation units the untrained blob sits several units from the
-    # origin: it would squash every later epoch, so it gets its own limits.
-    zoomed = (epochs == 0) & normalize
-    lims = [None] * len(epochs)
-    for group in (zoomed, ~zoomed):
-        if group.any():
-            arrays = [
-                array[group]
-                for frame in frames.values()
-                for array in (frame.features, frame.centers)
-            ]
-            group_lims = _square(feature_limits(arrays))
-            for position in np.flatnonzero(group):
-                lims[position] = group_lims
-    for frame in frames.values():
-        frame.lims, frame.zoomed = lims, zoomed
+        lims = [_own_limits([pair]) for pair in zip(features, centers, strict=True)]
+        frames[label] = _Frames(features, labels, centers, scales, lims)
     return frames
+
+
+def _own_limits(runs):
+    """Square limits fitting every (features [N, 2], centers [C, 2] or None) in ``runs``."""
+    return _square(feature_limits([array for pair in runs for array in pair if array is not None]))
 
 
 def _square(lims):
     """Limits widened to a square around their middle: every panel then has the
-    same shape (equal aspect), so frames and zooms line up in one layout."""
+    same shape (equal aspect), so panels and frames line up in one layout."""
     middles = [(low + high) / 2 for low, high in lims]
     half = max(high - low for low, high in lims) / 2
     return tuple((middle - half, middle + half) for middle in middles)
@@ -909,14 +922,12 @@ def _frame_figure(runs, split, class_names):
 
 def _draw_frames(fig, axes, frames, position, epoch, split, class_names):
     """Draw (or redraw) every run's panel at one recorded epoch, and the frame title."""
-    zoomed = next(iter(frames.values())).zoomed[position]
     for index, (ax, (label, frame)) in enumerate(zip(axes, frames.items(), strict=True)):
         ax.clear()  # redraw with the shared helper rather than keep a second drawing path
         _draw_frame(ax, frame, position, class_names, label or f"{split.capitalize()} features")
         if index:
-            ax.set_ylabel("")  # same units and limits as the first panel
-    note = " (before training: its own zoom)" if zoomed else ""
-    fig.suptitle(f"{split.capitalize()} features at epoch {epoch}{note}")
+            ax.set_ylabel("")  # same units as the first panel
+    fig.suptitle(f"{split.capitalize()} features at epoch {epoch}")
 
 
 def _frame_positions(snapshots, epochs, max_frames=_MAX_FRAMES):
@@ -956,17 +967,19 @@ def plot_feature_grid(panels, captions=None, ncols=None, suptitle=None, class_na
 
     Each run's features and centers are divided by that run's inter-class
     separation (mean distance between its class means,
-    :func:`centerloss.metrics.inter_class_separation`), so every panel shows
-    its classes one unit apart on average and all panels share the same axes:
-    the eye compares cluster *shapes and relative sizes* across runs whose raw
-    feature scales differ by orders of magnitude (center loss shrinks them).
+    :func:`in_separation_units`), so every panel shows its classes one unit
+    apart on average and each panel fits its own data: the eye compares
+    cluster *shapes and relative sizes* across runs whose raw feature scales
+    differ by orders of magnitude (center loss shrinks them), and a compact
+    run's clusters fill its panel.
 
     Args:
       panels: dict mapping a panel title (e.g. "λ = 0.1") to
         (features [N, 2], labels [N], centers [C, 2] or None).
       captions: optional dict, panel title → text written under that panel
         (e.g. its intra/inter ratio and accuracy).
-      ncols: panels per row; default all in one row.
+      ncols: panels per row; default 2, so a notebook shows the panels
+        without shrinking their type.
       suptitle: title of the whole figure.
       class_names: names indexed by class id; default the ids.
 
@@ -979,33 +992,22 @@ def plot_feature_grid(panels, captions=None, ncols=None, suptitle=None, class_na
     scaled = {}
     for title, (features, labels, centers) in panels.items():
         features = _as_points(features, "features")
-        unit = inter_class_separation(features, labels)
-        scaled[title] = (
-            features / unit,
-            np.asarray(labels),
-            None if centers is None else _as_points(centers, "centers") / unit,
-        )
-    lims = feature_limits(
-        [array for features, _, centers in scaled.values() for array in (features, centers)]
-    )
-    ncols = ncols or len(scaled)
+        features, centers, _ = in_separation_units(features, labels, centers)
+        scaled[title] = (features, np.asarray(labels), centers)
+    ncols = min(ncols or _GRID_COLUMNS, len(scaled))
     nrows = math.ceil(len(scaled) / ncols)
     fig, axes = plt.subplots(
         nrows,
         ncols,
         squeeze=False,
-        sharex=True,
-        sharey=True,
-        figsize=(_PANEL_INCHES * 0.85 * ncols + 1.5, (_PANEL_INCHES * 0.85 + 0.9) * nrows),
+        figsize=(_GRID_INCHES * ncols + 1.5, (_GRID_INCHES + 0.5) * nrows),
         layout="constrained",
     )
     for ax, (title, (features, labels, centers)) in zip(axes.flat, scaled.items(), strict=False):
-        _draw_features(ax, features, labels, centers, class_names, lims, title)
-        ax.set_aspect("equal", adjustable="box")
-        xlabel = "feature 1 ÷ separation"
+        lims = _own_limits([(features, centers)])
+        _draw_features(ax, features, labels, centers, class_names, lims, title, units=UNITS)
         if title in captions:
-            xlabel += "\n" + captions[title]
-        ax.set(xlabel=xlabel, ylabel="feature 2 ÷ separation")
+            ax.set_xlabel(f"{ax.get_xlabel()}\n{captions[title]}")
     for ax in axes.flat[len(scaled) :]:
         ax.set_visible(False)
     all_labels = np.concatenate([labels for _, labels, _ in scaled.values()])

@@ -70,14 +70,15 @@ def test_plot_features_artists_and_labels():
     assert legend_texts(ax.get_legend()) == NAMES + ["class center"]
     assert_labelled(ax)
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("feature 1", "feature 2")
-    # Class j's points and center share tab10 colour j.
+    # Class j's points have tab10 colour j; the centers are hollow black rings on top.
     for class_id in range(3):
         np.testing.assert_allclose(
             ax.collections[class_id].get_facecolor()[0][:3], plots.class_color(class_id)[:3]
         )
-        np.testing.assert_allclose(
-            ax.collections[3].get_facecolor()[class_id][:3], plots.class_color(class_id)[:3]
-        )
+    centers = ax.collections[3]
+    assert centers.get_label() == "class centers" and len(centers.get_facecolor()) == 0
+    np.testing.assert_allclose(centers.get_edgecolor()[0], [0, 0, 0, 1])
+    assert centers.get_zorder() > ax.collections[0].get_zorder()
 
 
 def test_plot_features_into_given_axes_with_limits_and_max_points():
@@ -117,7 +118,7 @@ def test_in_separation_units():
         plots.in_separation_units(np.zeros((6, 2)), np.arange(6) % 3)
 
 
-def test_plot_comparison_normalised_on_shared_axes():
+def test_plot_comparison_normalised_each_panel_fits_its_data():
     runs = {
         "softmax only (λ=0)": (blobs(spread=3.0)[0] * 20, *blobs(spread=3.0)[1:]),
         "softmax + center loss (λ=0.1)": blobs(spread=0.5, seed=1),
@@ -125,12 +126,11 @@ def test_plot_comparison_normalised_on_shared_axes():
     fig = plots.plot_comparison(runs, suptitle="Compare", class_names=NAMES)
     fig.canvas.draw()
     left, right = fig.axes
-    assert left.get_xlim() == right.get_xlim() and left.get_ylim() == right.get_ylim()
     assert [ax.get_title().splitlines()[0] for ax in fig.axes] == list(runs)
     # Each title says what one unit is; the axis labels name the unit.
     assert left.get_title().splitlines()[1].startswith("1 unit = ")
-    assert left.get_xlabel() == f"feature 1 ({plots.UNITS})"
-    assert left.get_ylabel() == f"feature 2 ({plots.UNITS})" and right.get_ylabel() == ""
+    assert left.get_xlabel() == right.get_xlabel() == f"feature 1 ({plots.UNITS})"
+    assert left.get_ylabel() == right.get_ylabel() == f"feature 2 ({plots.UNITS})"
     assert all(len(ax.collections) == 4 for ax in fig.axes)
     assert len(fig.legends) == 1 and legend_texts(fig.legends[0]) == NAMES + ["class center"]
     assert fig.get_suptitle() == "Compare"
@@ -138,13 +138,19 @@ def test_plot_comparison_normalised_on_shared_axes():
         points, drawn_labels = drawn_points(ax)
         # Normalised: the drawn class means are 1 apart on average, whatever the run's scale.
         assert inter_class_separation(points, drawn_labels) == pytest.approx(1.0)
-        # The shared limits fit every drawn point of both runs.
-        (x0, x1), (y0, y1) = left.get_xlim(), left.get_ylim()
+        # Square limits that fit the panel's own points, which fill most of them.
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        assert x1 - x0 == pytest.approx(y1 - y0)
         assert (points[:, 0] > x0).all() and (points[:, 0] < x1).all()
         assert (points[:, 1] > y0).all() and (points[:, 1] < y1).all()
-    # The 20× larger softmax run does not dwarf the other one: similar extents.
-    extents = [np.ptp(drawn_points(ax)[0], axis=0).max() for ax in fig.axes]
-    assert max(extents) / min(extents) < 3
+        assert np.ptp(points, axis=0).max() > 0.8 * (x1 - x0)
+    # The tight run's panel is not the wide run's: the limits differ.
+    assert left.get_xlim() != right.get_xlim()
+    # share_axes=True puts both runs on the same limits, fitting both.
+    fig = plots.plot_comparison(runs, share_axes=True)
+    fig.canvas.draw()
+    assert fig.axes[0].get_xlim() == fig.axes[1].get_xlim()
+    assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()
 
 
 def test_plot_comparison_raw_units_unshared_axes_differ():
@@ -197,6 +203,11 @@ def test_plot_center_trajectories():
     assert legend_texts(ax.get_legend()) == NAMES + ["start (epoch 0)", f"end (epoch {EPOCHS - 1})"]
     assert_labelled(ax)
     assert ax.get_xlabel() == "feature 1"
+    # Centers recorded after every update step say so.
+    fig = plots.plot_center_trajectories(snapshots, time_unit="step")
+    ax = fig.axes[0]
+    assert legend_texts(ax.get_legend())[-2:] == ["start (step 0)", f"end (step {EPOCHS - 1})"]
+    assert ax.get_title() == f"Class centers moving, steps 0 to {EPOCHS - 1}"
 
 
 def test_plot_center_trajectories_normalised_by_the_last_epoch():
@@ -218,14 +229,20 @@ def test_plot_epoch_grid_default_epochs():
     fig.canvas.draw()
     axes = panel_axes(fig)
     titles = [ax.get_title().splitlines()[0] for ax in axes]
-    assert len(titles) == 8
-    assert titles[0] == "epoch 0 (own zoom)" and titles[-1] == f"epoch {EPOCHS - 1}"
-    assert len(set(titles)) == 8
+    assert len(titles) == 6
+    assert titles[0] == "epoch 0" and titles[-1] == f"epoch {EPOCHS - 1}"
+    assert len(set(titles)) == 6
     assert all(ax.get_title().splitlines()[1].startswith("1 unit = ") for ax in axes)
-    # Shared, square limits from epoch 1 on; epoch 0 its own.
-    assert len({(ax.get_xlim(), ax.get_ylim()) for ax in axes[1:]}) == 1
-    assert axes[0].get_xlim() != axes[1].get_xlim()
+    # Two panels per row, so a notebook shows them without shrinking the type.
+    assert len({round(ax.get_position().y0, 3) for ax in axes}) == 3
+    assert fig.get_figwidth() < 10
+    # Square limits, each fitting its own panel's points.
     assert all(np.ptp(ax.get_xlim()) == pytest.approx(np.ptp(ax.get_ylim())) for ax in axes)
+    for ax in axes:
+        points, _ = drawn_points(ax)
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        assert (points > [x0, y0]).all() and (points < [x1, y1]).all()
+        assert np.ptp(points, axis=0).max() > 0.5 * (x1 - x0)
     assert all(len(ax.collections) == 4 for ax in axes)
     assert len(fig.legends) == 1 and fig.get_suptitle()
     # One axis label per figure axis, naming the unit.
@@ -234,7 +251,7 @@ def test_plot_epoch_grid_default_epochs():
 
 
 def test_plot_epoch_grid_epoch_zero_is_visible():
-    """Epoch 0's points are tiny and far from the centers at 0: its zoom shows them."""
+    """Epoch 0's points are tiny and far from the centers at 0: its own limits show them."""
     snapshots = make_snapshots()
     snapshots.test_features[0] = 0.001 * snapshots.test_features[1] + 0.01
     snapshots.centers[0] = 0.0
@@ -251,13 +268,16 @@ def test_plot_epoch_grid_selected_epochs_and_runs():
     fig = plots.plot_epoch_grid(make_snapshots(), epochs=[0, 3, 9], split="train", ncols=2)
     fig.canvas.draw()
     titles = [ax.get_title().splitlines()[0] for ax in panel_axes(fig)]
-    assert titles == ["epoch 0 (own zoom)", "epoch 3", "epoch 9"]
+    assert titles == ["epoch 0", "epoch 3", "epoch 9"]
     with pytest.raises(ValueError, match=r"epochs \[12\] were not recorded"):
         plots.plot_epoch_grid(make_snapshots(), epochs=[0, 12])
     runs = {"λ=0": make_snapshots(), "λ=0.1": make_snapshots()}
-    fig = plots.plot_epoch_grid(runs, epochs=[0, 4, 9], title="Both")
+    fig = plots.plot_epoch_grid(runs, epochs=[0, 2, 4, 9], title="Both")
     assert [sub.get_suptitle() for sub in fig.subfigs] == list(runs)
-    assert len(panel_axes(fig)) == 6 and fig.get_suptitle() == "Both"
+    assert len(panel_axes(fig)) == 8 and fig.get_suptitle() == "Both"
+    # The runs side by side, one column each: a row compares them at one epoch.
+    assert all(len(sub.axes) == 4 and sub.axes[0].get_gridspec().ncols == 1 for sub in fig.subfigs)
+    assert fig.get_figwidth() < 10
 
 
 def test_plot_epoch_two_runs_same_epoch():
@@ -265,8 +285,7 @@ def test_plot_epoch_two_runs_same_epoch():
     fig = plots.plot_epoch(runs, 4, class_names=NAMES)
     assert [ax.get_title().splitlines()[0] for ax in fig.axes] == list(runs)
     assert fig.get_suptitle() == "Test features at epoch 4"
-    assert fig.axes[0].get_xlim() == fig.axes[1].get_xlim()
-    assert "own zoom" in plots.plot_epoch(runs, 0).get_suptitle()
+    assert plots.plot_epoch(runs, 0).get_suptitle() == "Test features at epoch 0"
     shorter = make_snapshots(epochs=4)
     with pytest.raises(ValueError, match="same epochs"):
         plots.plot_epoch({"a": make_snapshots(), "b": shorter}, 1)
@@ -300,7 +319,7 @@ def test_animate_two_runs_side_by_side_synchronised(tmp_path):
         suptitles.append(fig.get_suptitle())
         panel_titles.append([ax.get_title().splitlines()[0] for ax in fig.axes])
     assert suptitles == [
-        "Test features at epoch 0 (before training: its own zoom)",
+        "Test features at epoch 0",
         "Test features at epoch 2",
         "Test features at epoch 9",
     ]
@@ -321,6 +340,9 @@ def test_animation_html_shows_the_last_frame_without_javascript():
     assert len(frames) == 3
     image = re.search(r'<img id="_anim_img\w+" src="([^"]+)" alt="last frame">', html)
     assert image is not None and image.group(1) == frames[-1]
+    # The scrubber sits at the last frame too, where the poster is.
+    slider = re.search(r'<input id="_anim_slider\w+"[^>]*>', html, re.DOTALL).group(0)
+    assert 'max="2"' in slider and 'value="2"' in slider
     with Image.open(io.BytesIO(base64.b64decode(frames[-1].split(",", 1)[1]))) as poster:
         assert poster.size[0] > 100  # a real picture
     assert html.count("<script") == animation.to_jshtml().count("<script")  # player unchanged

@@ -29,24 +29,34 @@ def test_feature_grid_panels_captions_and_units():
     for ax, title in zip(axes, panels, strict=True):
         # 3 class scatters + 1 center scatter per panel.
         assert len(ax.collections) == 4
-        assert ax.get_xlabel().startswith("feature 1 ÷ separation")
-        assert ax.get_ylabel() == "feature 2 ÷ separation"
-        assert ax.get_xlabel().endswith(captions.get(title, "separation"))
+        assert ax.get_xlabel().startswith(f"feature 1 ({plots.UNITS})")
+        assert ax.get_ylabel() == f"feature 2 ({plots.UNITS})"
+        assert ax.get_xlabel().endswith(captions.get(title, f"({plots.UNITS})"))
     # Every panel in units of its own separation: the runs' scales (100 vs 0.01)
-    # no longer matter, the centers land at the same place, and axes are shared.
+    # no longer matter, the centers land at the same place; each panel fits its
+    # own points (square limits), so the tight runs' clusters fill their panels.
     expected = run(1.0, 0.0)[2] / np.mean([np.sqrt(50), np.sqrt(50), 10.0])
     for ax in axes:
         centers = ax.collections[-1].get_offsets()
         np.testing.assert_allclose(centers, expected, atol=0.15)
-        assert ax.get_xlim() == axes[0].get_xlim() and ax.get_ylim() == axes[0].get_ylim()
+        points = np.concatenate([c.get_offsets() for c in ax.collections[:3]])
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        assert x1 - x0 == pytest.approx(y1 - y0)
+        assert (points > [x0, y0]).all() and (points < [x1, y1]).all()
+        assert np.ptp(points, axis=0).max() > 0.8 * (x1 - x0)
+    assert axes[0].get_xlim() != axes[2].get_xlim()
     assert fig._suptitle.get_text() == "sweep"
     assert len(fig.legends) == 1
     plt.close(fig)
 
 
-def test_feature_grid_one_row_by_default_and_errors():
+def test_feature_grid_two_per_row_by_default_and_errors():
     fig = plots.plot_feature_grid({"a": run(1.0, 0.3), "b": run(2.0, 0.3)})
     assert len(fig.axes) == 2
+    plt.close(fig)
+    five = {f"λ = {k}": run(1.0, 0.3, seed=k) for k in range(5)}
+    fig = plots.plot_feature_grid(five)
+    assert len(fig.axes) == 6 and fig.axes[0].get_gridspec().get_geometry() == (3, 2)
     plt.close(fig)
     with pytest.raises(ValueError, match="panels must map at least one"):
         plots.plot_feature_grid({})

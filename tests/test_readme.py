@@ -1,4 +1,4 @@
-"""README.md runs as written: its Python blocks, and its `python3 -m centerloss` commands parse."""
+"""README.md and the pages of docs/ run as written: Python blocks, commands, links."""
 
 import re
 import shlex
@@ -8,33 +8,66 @@ import pytest
 
 from centerloss.cli import build_parser
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+README_LIMIT = 8 * 1024  # bytes of text: a newcomer reads it in five minutes
 
 
-def blocks(language):
-    return [code for lang, code in FENCE.findall(README.read_text()) if lang == language]
+def blocks(page, language):
+    return [code for lang, code in FENCE.findall(page.read_text()) if lang == language]
 
 
-def test_every_python_block_runs_in_order(tmp_path, monkeypatch):
+def name(page):
+    return str(page.relative_to(ROOT))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=name)
+def test_every_python_block_runs_in_order(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the blocks write files (model.keras)
-    python_blocks = blocks("python")
-    assert len(python_blocks) >= 3
-    for number, code in enumerate(python_blocks, start=1):
+    for number, code in enumerate(blocks(page, "python"), start=1):
         # Each block on its own, as a reader pastes it into a fresh session.
-        exec(compile(code, f"README.md, python block {number}", "exec"), {"__name__": "__main__"})
+        where = f"{name(page)}, python block {number}"
+        exec(compile(code, where, "exec"), {"__name__": "__main__"})
+
+
+def test_the_pages_hold_the_python_examples():
+    counts = {name(page): len(blocks(page, "python")) for page in PAGES}
+    assert counts["README.md"] >= 1 and sum(counts.values()) >= 3, counts
+
+
+def test_readme_is_short_and_links_every_page():
+    assert len(README.read_bytes()) <= README_LIMIT
+    linked = set(LINK.findall(README.read_text()))
+    for page in PAGES[1:]:
+        assert f"docs/{page.name}" in linked, f"README does not link {page.name}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=name)
+def test_relative_links_point_at_files(page):
+    for target in LINK.findall(page.read_text()):
+        if re.match(r"\w+://|#", target):
+            continue
+        path = (page.parent / target.split("#")[0]).resolve()
+        assert path.exists(), f"{name(page)} links to {target}, which does not exist"
 
 
 def centerloss_commands():
-    for code in blocks("bash"):
-        for line in code.splitlines():
-            for command in line.split("&&"):
-                words = shlex.split(command, comments=True)  # a bash comment may hold quotes
-                if words[:3] in (["python3", "-m", "centerloss"], ["python", "-m", "centerloss"]):
-                    yield command.strip(), words[3:]
+    for page in PAGES:
+        for code in blocks(page, "bash"):
+            for line in code.splitlines():
+                for command in line.split("&&"):
+                    words = shlex.split(command, comments=True)  # a bash comment may hold quotes
+                    if words[:3] in (
+                        ["python3", "-m", "centerloss"],
+                        ["python", "-m", "centerloss"],
+                    ):
+                        yield command.strip(), words[3:]
 
 
-def test_readme_has_centerloss_commands():
+def test_the_pages_have_centerloss_commands():
     assert len(list(centerloss_commands())) >= 2
 
 
@@ -43,4 +76,4 @@ def test_every_centerloss_command_parses(command, arguments):
     try:
         build_parser().parse_args(arguments)
     except SystemExit as exit_:
-        pytest.fail(f"README command does not parse (exit {exit_.code}): {command}")
+        pytest.fail(f"Documented command does not parse (exit {exit_.code}): {command}")
