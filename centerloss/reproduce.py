@@ -18,9 +18,10 @@ a Markdown report. It is a long job and behaves like one:
   epoch's checkpoint).
 
 Where this differs from the Caffe release (see docs/reproducing.md):
-Algorithm 1 moves the centers by c_j ← c_j − α·Δc_j directly, while Caffe feeds Δc_j to its solver (learning rate, momentum); centers start at 0
-rather than random; biases learn at the base rate (Caffe: twice it); each
-epoch is a fresh seeded shuffle (Caffe reads its database in order).
+Algorithm 1 moves the centers by c_j ← c_j − α·Δc_j directly, while Caffe
+feeds Δc_j to its solver (learning rate, momentum); centers start at 0 rather
+than random; biases learn at the base rate (Caffe: twice it); each epoch is a
+fresh seeded shuffle (Caffe reads its database in order).
 """
 
 from __future__ import annotations
