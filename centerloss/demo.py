@@ -109,9 +109,7 @@ def save_figures(runs, output, *, class_names, suptitle):
     written = []
 
     def save(fig, name):
-        with atomic_output(output / name) as temporary:
-            fig.savefig(temporary, dpi=110, bbox_inches="tight")
-        plt.close(fig)
+        save_figure(fig, output / name)
         written.append(name)
 
     save(
@@ -146,6 +144,15 @@ def save_figures(runs, output, *, class_names, suptitle):
     )
     written.append("features_over_epochs.gif")
     return written
+
+
+def save_figure(fig, path):
+    """Write ``fig`` to ``path`` at the demo's resolution, all or nothing, then close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_output(path) as temporary:
+        fig.savefig(temporary, dpi=110, bbox_inches="tight")
+    plt.close(fig)
 
 
 def _epochs(count):

@@ -39,13 +39,12 @@ import time
 from pathlib import Path
 
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
 from centerloss import checkpoint, plots, runtime
 from centerloss.data import Dataset, load_dataset
-from centerloss.demo import save_figures
+from centerloss.demo import save_figure, save_figures
 from centerloss.experiment import METRIC_COLUMNS, Run, run_label, snapshot_recorder
 from centerloss.files import atomic_output
 from centerloss.metrics import feature_metrics
@@ -525,9 +524,7 @@ def write_outputs(runs, data, settings, output, *, command=""):
     fig = lambda_grid(
         runs, data.class_names, f"{data.name}, LeNet++, {iterations}, α = {settings.alpha:g}"
     )
-    with atomic_output(output / LAMBDA_GRID) as temporary:
-        fig.savefig(temporary, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, output / LAMBDA_GRID)
     written.append(LAMBDA_GRID)
     for run in runs.values():
         name = f"snapshots_lambda-{run.lambda_:g}.npz"
