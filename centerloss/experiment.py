@@ -132,6 +132,22 @@ def train(data, config=DEFAULTS, lambda_=None, verbose=0, callbacks=()):
         callbacks=[recorder, *callbacks],
         verbose=verbose,
     )
+    metrics = evaluate_test_set(model, data, seed=config.seed)
+    return Run(lambda_, model, history.history, recorder.snapshots, metrics)
+
+
+def evaluate_test_set(model, data, seed=0):
+    """``feature_metrics`` of ``model`` on the whole test set of ``data``.
+
+    Args:
+      model: a trained ``CenterLossModel`` (or any model with ``centers`` that
+        maps images to ``(logits, features)``).
+      data: a ``centerloss.data.Dataset``.
+      seed: ``random_state`` of the silhouette's subsample.
+
+    Returns:
+      The dict of :func:`centerloss.metrics.feature_metrics`, accuracy included.
+    """
     # Plain calls, not predict: predict traces a new function for every new
     # model, and a sweep of runs would get TensorFlow's retracing warnings.
     outputs = [
@@ -139,14 +155,13 @@ def train(data, config=DEFAULTS, lambda_=None, verbose=0, callbacks=()):
         for start in range(0, len(data.x_test), 500)
     ]
     logits, features = (np.concatenate([np.asarray(out[k]) for out in outputs]) for k in (0, 1))
-    metrics = feature_metrics(
+    return feature_metrics(
         features,
         data.y_test,
         centers=keras.ops.convert_to_numpy(model.centers),
         logits=logits,
-        random_state=config.seed,
+        random_state=seed,
     )
-    return Run(lambda_, model, history.history, recorder.snapshots, metrics)
 
 
 def compare(data, config=DEFAULTS, verbose=0):

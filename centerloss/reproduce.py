@@ -45,9 +45,14 @@ import tensorflow as tf
 from centerloss import checkpoint, plots, runtime
 from centerloss.data import Dataset, load_dataset
 from centerloss.demo import save_figure, save_figures
-from centerloss.experiment import METRIC_COLUMNS, Run, run_label, snapshot_recorder
+from centerloss.experiment import (
+    METRIC_COLUMNS,
+    Run,
+    evaluate_test_set,
+    run_label,
+    snapshot_recorder,
+)
 from centerloss.files import atomic_output
-from centerloss.metrics import feature_metrics
 from centerloss.model import CenterLossModel
 from centerloss.networks import lenet_plus_plus
 from centerloss.paper import CAFFE_RELEASE, PaperSettings
@@ -178,7 +183,7 @@ class _Trainer:
             self._end_epoch(logs)
             self._checkpoint()
         if self.metrics is None:
-            self.metrics = self._final_metrics()
+            self.metrics = evaluate_test_set(self.model, self.data, seed=self.settings.seed)
             self._checkpoint()
         self.progress.end_run(self.label, self.metrics, self.seconds)
         return Run(self.lambda_, self.model, self.snapshots.history, self.snapshots, self.metrics)
@@ -241,16 +246,6 @@ class _Trainer:
         logs = {**logs, **{f"val_{name}": value for name, value in evaluated.items()}}
         self.recorder.on_epoch_end(self.step // self.steps_per_epoch, logs)
         self.progress.end_epoch(self.step, logs)
-
-    def _final_metrics(self):
-        logits, features = self.model.predict(self.data.x_test, batch_size=500, verbose=0)
-        return feature_metrics(
-            features,
-            self.data.y_test,
-            centers=keras.ops.convert_to_numpy(self.model.centers),
-            logits=logits,
-            random_state=self.settings.seed,
-        )
 
     @property
     def snapshots(self) -> Snapshots:
