@@ -384,7 +384,16 @@ def plot_epoch(snapshots, epoch, split="test", class_names=None, normalize=True)
     return fig
 
 
-def draw_epoch(ax, snapshots: Snapshots, epoch, split="test", class_names=None, normalize=True):
+def draw_epoch(
+    ax,
+    snapshots: Snapshots,
+    epoch,
+    split="test",
+    class_names=None,
+    normalize=True,
+    title=None,
+    legend=True,
+):
     """Draw one run's features and centers at one epoch into ``ax``, with a legend.
 
     Units and limits as in :func:`animate_features` (the panel fits this
@@ -395,14 +404,20 @@ def draw_epoch(ax, snapshots: Snapshots, epoch, split="test", class_names=None, 
       ax: the Axes to draw into (cleared first by the caller if needed).
       snapshots: the record; ``epoch`` must be one of its epochs.
       split, class_names, normalize: as in :func:`animate_features`.
+      title: the title's first line; default "Test features at epoch k".
+      legend: draw the class legend right of the panel (False: a figure of
+        several panels draws it once).
 
     Returns:
-      ``ax``, titled "epoch k" and the scale of its units.
+      ``ax``, titled ``title`` and the scale of its units.
     """
     names = class_names or snapshots.class_names
     (position,) = _epoch_positions(snapshots, [epoch])
     frame = _frames({None: snapshots}, split, normalize)[None]
-    _draw_frame(ax, frame, position, names, f"{split.capitalize()} features at epoch {epoch}")
+    title = title or f"{split.capitalize()} features at epoch {epoch}"
+    _draw_frame(ax, frame, position, names, title)
+    if not legend:
+        return ax
     ax.legend(
         handles=_legend_handles(np.unique(frame.labels), names, with_centers=True),
         loc="center left",

@@ -33,3 +33,16 @@ def softmax_cross_entropy(logits, labels):
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return -log_p[np.arange(len(labels)), labels].mean()
+
+
+def spread_ratio(features, labels):
+    """Intra/inter ratio: mean distance of a sample to its class mean, divided by
+    the mean distance between two class means over all pairs."""
+    classes = sorted(set(int(label) for label in labels))
+    means = {j: features[labels == j].mean(axis=0) for j in classes}
+    spread = np.mean(
+        [np.linalg.norm(x - means[int(y)]) for x, y in zip(features, labels, strict=True)]
+    )
+    pairs = [(a, b) for i, a in enumerate(classes) for b in classes[i + 1 :]]
+    separation = np.mean([np.linalg.norm(means[a] - means[b]) for a, b in pairs])
+    return spread / separation

@@ -1,0 +1,68 @@
+"""The playground's targets, measured in one run on this machine.
+
+Presses Train in a fresh ``Playground`` for the default length at λ = 0 and
+then λ = 0.1, ``--rounds`` times (the two settings take turns), and prints:
+  * seconds per run, press to finished picture, live drawing included:
+    best and median per λ, and the first press (TensorFlow warming up)   (goal: ≤ 20 s)
+  * intra/inter ratio at λ = 0.1 ÷ λ = 0 on the test images              (goal: ≤ 0.6)
+  * test accuracy of both runs
+
+With ``--poster PATH`` it also writes the app's picture after the first
+round: the finished comparison the app shows before its first run
+(``centerloss/assets/playground.png``).
+
+Usage: python benchmarks/bench_playground.py [--rounds 3] [--poster PATH]
+"""
+
+import argparse
+import statistics
+import time
+
+from centerloss.playground import Playground, Settings
+
+
+def press_train(app, lambda_):
+    app.lambda_.value = lambda_
+    started = time.perf_counter()
+    app.train()
+    app.wait()
+    seconds = time.perf_counter() - started
+    if "trained in" not in app.status.value:
+        raise RuntimeError(f"The run did not finish: {app.status.value}")
+    return seconds, app.runs[-1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="runs per λ (interleaved)")
+    parser.add_argument("--poster", help="write the first round's comparison picture here")
+    args = parser.parse_args()
+    seconds = {"0": [], "0.1": []}
+    runs = {}
+    for round_ in range(args.rounds):
+        app = Playground(Settings())  # a fresh app: nothing cached
+        for lambda_ in seconds:
+            spent, runs[lambda_] = press_train(app, lambda_)
+            seconds[lambda_].append(spent)
+        if round_ == 0 and args.poster:
+            with open(args.poster, "wb") as file:
+                file.write(app.image.value)
+    first = seconds["0"][0]
+    print(f"playground, {Settings().epochs} epochs (the default), seconds per run:")
+    print(f"  first press (TensorFlow warming up): {first:5.1f} s")
+    for lambda_, values in seconds.items():
+        later = values[1:] if lambda_ == "0" and len(values) > 1 else values
+        print(
+            f"  λ = {lambda_:3s}  best {min(later):5.1f} s, "
+            f"median {statistics.median(later):5.1f} s   (goal ≤ 20 s; {len(later)} runs)"
+        )
+    plain, center = (runs[key].metrics for key in ("0", "0.1"))
+    print(
+        f"intra/inter ratio λ=0.1 ÷ λ=0: {center['spread_ratio'] / plain['spread_ratio']:.3f}"
+        f" ({center['spread_ratio']:.3f} / {plain['spread_ratio']:.3f}; goal ≤ 0.6)"
+    )
+    print(f"test accuracy: λ=0 {plain['accuracy']:.3f}, λ=0.1 {center['accuracy']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""The playground app, driven through its widgets as a student would."""
+
+import base64
+import html
+import io
+import re
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from centerloss import legibility, playground
+from centerloss.data import DataError
+from centerloss.playground import Playground, Settings
+from tests.reference import spread_ratio as reference_ratio
+
+SHORT = Settings(epochs=2)  # the app's controls start here; runs take seconds
+
+
+def png_size(data):
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+def count_redraws(app):
+    """A list that grows by one each time the app's picture changes."""
+    redraws = []
+    app.image.observe(lambda change: redraws.append(change["new"]), names="value")
+    return redraws
+
+
+def press_train(app):
+    app.train_button.click()
+    app.wait(timeout=300)
+    assert not app.training
+
+
+def test_train_draws_every_epoch_and_shows_the_metrics():
+    app = Playground(SHORT)
+    redraws = count_redraws(app)
+    app.lambda_.value = "0.1"
+    press_train(app)
+
+    run = app.runs[-1]
+    assert run.settings == Settings(lambda_=0.1, epochs=2)
+    assert not run.stopped and run.epochs_trained == 2
+    # Epoch 0 (untrained) and each of the 2 epochs drawn live; the finished run's
+    # picture is the last epoch's.
+    assert len(redraws) == 3
+    assert app.image.value == redraws[-1] != playground.poster()
+    assert png_size(app.image.value) == (800, 368)
+    # The table shows the run's test metrics; the status says it finished.
+    for key in ("accuracy", "spread_ratio", "silhouette"):
+        assert f">{run.metrics[key]:.3f}</td>" in app.table.value
+    assert "trained in" in app.status.value
+    assert not app.train_button.disabled and app.stop_button.disabled
+    # The live ratio of the last epoch drawn is that of the recorded test features.
+    features, labels = run.snapshots.test_features[-1], run.snapshots.test_labels
+    assert np.isclose(playground.spread_ratio(features, labels), reference_ratio(features, labels))
+    # The clusters are not hidden under their center rings.
+    assert legibility.worst_hidden_share(app.figure) < 0.1
+
+
+def test_two_settings_side_by_side_and_the_cache():
+    app = Playground(SHORT)
+    for value in ("0", "0.1"):
+        app.lambda_.value = value
+        press_train(app)
+    first, second = app.runs
+    titles = [ax.get_title() for ax in legibility.feature_panels(app.figure)]
+    assert titles[0].startswith("softmax only (λ=0)") and "center loss (λ=0.1)" in titles[1]
+    assert app.table.value.count("<tr>") == 3  # header and one row per run on screen
+
+    # Going back to λ = 0 trains nothing: the cached run is shown at once.
+    trained = []
+    app._thread = None
+    original = playground.train_run
+    playground.train_run = lambda *args, **kwargs: trained.append(args) or original(*args, **kwargs)
+    try:
+        app.lambda_.value = "0"
+        app.train_button.click()
+    finally:
+        playground.train_run = original
+    assert not trained and not app.training
+    assert app.runs[-1] is first and app.runs[-2] is second
+    assert "from the cache" in app.status.value
+    titles = [ax.get_title() for ax in legibility.feature_panels(app.figure)]
+    assert "center loss (λ=0.1)" in titles[0] and titles[1].startswith("softmax only (λ=0)")
+
+
+def test_stop_ends_within_an_epoch_and_keeps_the_run():
+    app = Playground(Settings(epochs=30))
+    first_epoch = threading.Event()
+    app.image.observe(
+        lambda change: "epoch 1" in app.table.value and first_epoch.set(), names="value"
+    )
+    app.train_button.click()
+    assert app.training and not app.stop_button.disabled
+    assert first_epoch.wait(timeout=300)
+    app.stop_button.click()
+    app.wait(timeout=300)
+
+    run = app.runs[-1]
+    assert run.stopped and 1 <= run.epochs_trained <= 3
+    assert len(run.snapshots.epochs) == run.epochs_trained + 1
+    assert np.isfinite(run.metrics["spread_ratio"]) and run.metrics["accuracy"] > 0.2
+    assert run.settings not in app.cache  # a stopped run is not the setting's result
+    assert f"stopped after {run.epochs_trained} of 30 epochs" in app.status.value
+    assert "(stopped at epoch" in app.table.value
+
+
+@pytest.mark.parametrize(
+    ("control", "value", "message"),
+    [
+        ("lambda_", "-1", "λ must be a finite number >= 0"),
+        ("lambda_", "a lot", "λ must be a number ≥ 0, e.g. 0.1; got 'a lot'."),
+        ("lambda_", "inf", "λ must be a finite number >= 0"),
+        ("seed", -3, "seed must be an integer from 0 to"),
+    ],
+)
+def test_a_bad_setting_shows_the_library_message_and_trains_nothing(control, value, message):
+    app = Playground(SHORT)
+    picture = app.image.value
+    getattr(app, control).value = value
+    app.train_button.click()
+    assert not app.training and not app.runs
+    assert html.escape(message) in app.status.value and "#b00020" in app.status.value
+    assert "Traceback" not in app.status.value
+    assert app.image.value == picture and not app.train_button.disabled
+
+
+def test_an_error_while_training_is_shown_in_the_app(monkeypatch):
+    def missing(name, seed=0):
+        raise DataError("Fashion-MNIST is not installed. Install it with: apt-get install ...")
+
+    monkeypatch.setattr(playground, "playground_data", missing)
+    app = Playground(SHORT)
+    press_train(app)
+    assert "DataError: Fashion-MNIST is not installed" in app.status.value
+    assert not app.runs and not app.cache and not app.train_button.disabled
+
+
+def test_without_a_kernel_the_cell_shows_a_finished_comparison_and_a_sentence():
+    bundle = Playground()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"].startswith("[The playground runs in a live notebook")
+    image = re.search(r'src="data:image/png;base64,([^"]+)"', bundle["text/html"]).group(1)
+    assert base64.b64decode(image) == playground.poster()
+    assert png_size(playground.poster()) == (800, 368)  # the app's own figure
+
+
+def test_settings_check_every_value():
+    with pytest.raises(ValueError, match="alpha must be a number in"):
+        Settings(alpha=1.5)
+    with pytest.raises(ValueError, match="dataset must be"):
+        Settings(dataset="cifar")
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        Settings(epochs=0)
+    assert Settings(lambda_=0.01).label == (
+        "softmax + center loss (λ=0.01) · α=0.5 · 6 epochs · embedded · seed 0"
+    )
