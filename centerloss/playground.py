@@ -20,7 +20,6 @@ lessons' worked answers use it).
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import html
 import io
@@ -33,7 +32,13 @@ import keras
 from matplotlib.figure import Figure
 
 from centerloss import plots
-from centerloss.config import TrainingConfig, check_lambda, check_positive_int, check_seed
+from centerloss.config import (
+    TrainingConfig,
+    check_alpha,
+    check_lambda,
+    check_positive_int,
+    check_seed,
+)
 from centerloss.data import FASHION_SYSTEM_DIR, Dataset, load_dataset, subsample
 from centerloss.experiment import build_model, evaluate_test_set, run_label, snapshot_recorder
 from centerloss.metrics import spread_ratio
@@ -79,11 +84,11 @@ class Settings:
         check_lambda(self.lambda_, "λ")
         check_positive_int(self.epochs, "epochs")
         check_seed(self.seed)
+        check_alpha(self.alpha, "α")
         if self.dataset not in ("embedded", "fashion-mnist"):
             raise ValueError(
                 f"dataset must be 'embedded' or 'fashion-mnist'; got {self.dataset!r}."
             )
-        self.config()  # checks α
 
     def config(self) -> TrainingConfig:
         """The lessons' recipe (compact CNN, Adam with cosine decay from 5e-3) at this length,
@@ -405,14 +410,7 @@ class Playground:
     def _repr_mimebundle_(self, **kwargs):
         # The widget where a kernel runs it; elsewhere (GitHub, a notebook not
         # run or not trusted) a finished comparison and one sentence.
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        image = base64.b64encode(poster()).decode("ascii")
-        bundle["text/html"] = (
-            f"<p>{_NO_KERNEL}</p>"
-            f'<img src="data:image/png;base64,{image}" alt="a finished playground comparison">'
-        )
-        bundle["text/plain"] = f"[{_NO_KERNEL}]"
-        return bundle
+        return plots.widget_with_text(self.widget, _NO_KERNEL, png=poster())
 
 
 _NO_KERNEL = (

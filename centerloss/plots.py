@@ -32,6 +32,8 @@ units one such unit is.
 
 from __future__ import annotations
 
+import base64
+import html
 import itertools
 import math
 import os
@@ -610,14 +612,24 @@ def animation_html(animation) -> str:
     )
 
 
-def widget_with_text(widget, text: str) -> dict:
+def widget_with_text(widget, text: str, png: bytes | None = None) -> dict:
     """A display bundle of an ipywidgets ``widget`` whose plain-text fallback is ``text``.
 
     Where widgets cannot render (GitHub, a notebook not yet run) the notebook
-    shows the text instead of the widget's repr. Show it with
-    ``IPython.display.display(bundle, raw=True)``.
+    shows the text instead of the widget's repr. With ``png`` (PNG bytes),
+    the fallback is the text above that picture (as HTML, which GitHub and an
+    untrusted notebook in JupyterLab show). Show the bundle with
+    ``IPython.display.display(bundle, raw=True)``, or return it from a
+    ``_repr_mimebundle_``.
     """
-    return {**widget._repr_mimebundle_(), "text/plain": text}
+    bundle = {**widget._repr_mimebundle_(), "text/plain": text}
+    if png is not None:
+        picture = base64.b64encode(png).decode("ascii")
+        bundle["text/html"] = (
+            f"<p>{html.escape(text)}</p>"
+            f'<img src="data:image/png;base64,{picture}" alt="{html.escape(text)}">'
+        )
+    return bundle
 
 
 def save_gif(animation, path: str | os.PathLike, fps: int = 4, dpi: int = 72) -> Path:

@@ -144,14 +144,15 @@ def test_an_error_while_training_is_shown_in_the_app(monkeypatch):
 def test_without_a_kernel_the_cell_shows_a_finished_comparison_and_a_sentence():
     bundle = Playground()._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["text/plain"].startswith("[The playground runs in a live notebook")
+    assert bundle["text/plain"].startswith("The playground runs in a live notebook")
+    assert "<p>The playground runs in a live notebook" in bundle["text/html"]
     image = re.search(r'src="data:image/png;base64,([^"]+)"', bundle["text/html"]).group(1)
     assert base64.b64decode(image) == playground.poster()
     assert png_size(playground.poster()) == (800, 368)  # the app's own figure
 
 
 def test_settings_check_every_value():
-    with pytest.raises(ValueError, match="alpha must be a number in"):
+    with pytest.raises(ValueError, match="α must be a number in"):
         Settings(alpha=1.5)
     with pytest.raises(ValueError, match="dataset must be"):
         Settings(dataset="cifar")
