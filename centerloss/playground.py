@@ -40,7 +40,13 @@ from centerloss.config import (
     check_seed,
 )
 from centerloss.data import FASHION_SYSTEM_DIR, Dataset, load_dataset, subsample
-from centerloss.experiment import build_model, evaluate_test_set, run_label, snapshot_recorder
+from centerloss.experiment import (
+    METRIC_COLUMNS,
+    build_model,
+    evaluate_test_set,
+    run_label,
+    snapshot_recorder,
+)
 from centerloss.metrics import spread_ratio
 
 EPOCHS = 6
@@ -54,11 +60,7 @@ SNAPSHOT_SIZE = 500  # test images drawn each epoch (the metrics use all of them
 PAPER_LAMBDAS = ("0", "0.001", "0.01", "0.1", "1")  # Figure 3's λ values, offered first
 POSTER = "playground.png"  # a finished comparison, shown before the first run
 
-_METRICS = (  # (key of feature_metrics, column title)
-    ("accuracy", "test accuracy"),
-    ("spread_ratio", "intra/inter ratio"),
-    ("silhouette", "silhouette"),
-)
+_METRICS = ("accuracy", "spread_ratio", "silhouette")  # keys of feature_metrics shown
 
 
 @dataclasses.dataclass(frozen=True)
@@ -428,9 +430,9 @@ def _row(settings, metrics, run=None):
     cells = {"run": settings.label}
     if run is not None and run.stopped:
         cells["run"] += f" (stopped at epoch {run.epochs_trained})"
-    for key, title in _METRICS:
+    for key in _METRICS:
         value = metrics.get(key)
-        cells[title] = "…" if value is None or math.isnan(value) else f"{value:.3f}"
+        cells[METRIC_COLUMNS[key]] = "…" if value is None or math.isnan(value) else f"{value:.3f}"
     return cells
 
 
