@@ -65,7 +65,8 @@ def build_model(data, config=DEFAULTS, lambda_=None):
 
     Returns:
       The model, compiled with Adam whose rate decays from ``config.learning_rate``
-      to 0 over ``config.epochs`` epochs (cosine). Also seeds Keras's global RNG.
+      to 0 over ``config.epochs`` epochs (cosine); in float16, inside Keras's
+      ``LossScaleOptimizer`` (see ``CenterLossModel``). Also seeds Keras's global RNG.
     """
     lambda_ = config.lambda_ if lambda_ is None else lambda_
     keras.utils.set_random_seed(config.seed)

@@ -45,9 +45,19 @@ class CenterLossModel(keras.Model):
     error saying what was wrong: ``tf.errors.InvalidArgumentError`` in graph
     mode and under XLA (``jit_compile=True``, where TensorFlow drops its own
     asserts and the step itself refuses the batch), ``ValueError`` for a bad
-    batch with ``run_eagerly=True``. Under the ``mixed_float16`` policy the loss is scaled by
-    Keras's ``LossScaleOptimizer`` (which ``compile`` adds); the centers and
-    center distances stay float32 under any policy.
+    batch with ``run_eagerly=True``.
+
+    float16: when the backbone computes in float16 (built under the
+    ``mixed_float16`` policy, e.g. inside ``centerloss.precision.dtype_policy("float16")``,
+    even if this model is created outside it), ``compile`` wraps the optimizer in
+    Keras's ``LossScaleOptimizer``, as Keras's own ``compile`` does for a model
+    that has the policy itself, so that small float16 gradients do not
+    underflow to zero. An optimizer that is already a ``LossScaleOptimizer`` is
+    used as it is, and ``compile(..., auto_scale_loss=False)`` opts out. A
+    saved model loads with the optimizer it was saved with: wrapped once, or
+    not at all if it opted out.
+    float32 and bfloat16 need no scaling and get none. The centers and center
+    distances stay float32 under any policy.
 
     Args:
       backbone: a ``keras.Model`` mapping images to ``(logits [m, C], features [m, d])``.
@@ -121,8 +131,10 @@ class CenterLossModel(keras.Model):
         logged metrics are fixed too (see the class docstring). Passing
         ``loss``, ``loss_weights``, ``metrics`` or ``weighted_metrics`` raises
         ``ValueError`` rather than being ignored. Every other argument
-        (``jit_compile``, ``steps_per_execution``, ``run_eagerly``, ...) is
-        Keras's.
+        (``jit_compile``, ``steps_per_execution``, ``run_eagerly``,
+        ``auto_scale_loss``, ...) is Keras's. When the backbone computes in
+        float16, the optimizer is wrapped in ``keras.optimizers.LossScaleOptimizer``
+        unless it is one already or ``auto_scale_loss=False``.
         """
         given = {
             "loss": loss,
@@ -139,7 +151,24 @@ class CenterLossModel(keras.Model):
                 'with just an optimizer, e.g. model.compile(optimizer="adam"); for other '
                 "metrics, call the model on held-out data (model.predict) or use a callback."
             )
+        optimizer = keras.optimizers.get(optimizer)
+        self._auto_scale_loss = bool(kwargs.get("auto_scale_loss", True))
+        if (
+            self._auto_scale_loss
+            and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+            and _computes_in_float16(self)
+        ):
+            # Keras's compile wraps only a model whose own policy is mixed_float16;
+            # a backbone built under the policy and wrapped outside it needs it too.
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name="loss_scale_optimizer")
         super().compile(optimizer=optimizer, **kwargs)
+
+    def get_compile_config(self):
+        """Keras's, plus ``auto_scale_loss``: a model that opted out loads without scaling."""
+        config = super().get_compile_config()
+        if config:
+            config["auto_scale_loss"] = self._auto_scale_loss
+        return config
 
     def compile_from_config(self, config):
         """Compile as the saved model was (``keras.models.load_model`` calls this)."""
@@ -156,7 +185,7 @@ class CenterLossModel(keras.Model):
             losses["loss"] = losses["loss"] + tf.add_n([0.0, *self.losses])
             # The optimizer sums gradients over replicas: scale each replica's share.
             total = losses["loss"] / tf.distribute.get_strategy().num_replicas_in_sync
-            # Under mixed_float16, LossScaleOptimizer scales here and unscales the gradients.
+            # In float16, LossScaleOptimizer (see compile) scales here and unscales the gradients.
             total = self.optimizer.scale_loss(total)
         valid = self._check_step(features, labels, losses["loss"])
         if self.trainable_variables:
@@ -317,6 +346,11 @@ class CenterLossModel(keras.Model):
         config = dict(config)
         config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
         return cls(**config)
+
+
+def _computes_in_float16(model):
+    """True when ``model`` or any layer inside it computes in float16 (e.g. mixed_float16)."""
+    return any(layer.compute_dtype == "float16" for layer in model._flatten_layers())
 
 
 def _output_widths(backbone, num_classes, feature_dim):
