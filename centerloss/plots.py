@@ -1,11 +1,11 @@
 """Figures of deep features, class centers and training curves (matplotlib).
 
 Every figure colours class j with tab10 colour j (mod 10), draws class centers
-as small hollow black rings on top of the features, and names classes in a
-legend, so a class looks the same in every figure of a notebook. A center
-ring is a few points wide, smaller than a trained class cluster, and hollow,
-so it marks the cluster without hiding it
-(:func:`centerloss.legibility.hidden_shares` measures this). Functions
+as black crosshairs on top of the features, and names classes in a legend, so a
+class looks the same in every figure of a notebook. A crosshair is an × of four
+thin ticks round an open middle: large enough to find at a glance, while the
+points at the center and between the ticks stay in view
+(:func:`centerloss.legibility.hidden_shares` measures what it covers). Functions
 return the Figure (``animate_features`` returns the Animation) and never call
 ``plt.show()``; they work under the non-interactive Agg backend.
 
@@ -47,21 +47,38 @@ import numpy as np
 from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
+from matplotlib.path import Path as MarkerPath
 from matplotlib.ticker import MaxNLocator
 
 from centerloss.files import atomic_output, with_suffix
 from centerloss.metrics import class_means, inter_class_separation
 from centerloss.snapshots import Snapshots
 
-CENTER_MARKER = "o"
+CENTER_MARKER = MarkerPath(
+    [(x * r, y * r) for x, y in ((1, 1), (1, -1), (-1, -1), (-1, 1)) for r in (0.5, 1)],
+    [MarkerPath.MOVETO, MarkerPath.LINETO] * 4,
+)
+"""The center marker: an × of four diagonal ticks round an open middle."""
 _POINT_SIZE = 6  # points²: small, so a thousand points per class stay legible
 _POINT_ALPHA = 0.5  # overlapping classes stay visible through each other
-# Centers: small black rings drawn on top, like the paper's Figure 3 markers.
-# Hollow, so the features inside stay visible; about 2 points wide, inside even
-# the tightest trained cluster of a panel (tests/test_legibility.py measures it).
+# Centers: black crosshairs drawn on top. 12 points across, so over 8 screen
+# pixels at every resolution the lessons show (68 dpi animation frames and up);
+# four ticks round an open middle (half the width), so the densest part of a
+# cluster, round its center, stays in view, and 0.8 points thick, a third of a
+# point's dot (2.4 points), so a dot under a tick still shows on both sides of it
+# (legibility.hidden_shares measures what the ticks cover). The ticks are
+# diagonal: early in training a 2-D bottleneck often puts a whole class on a
+# line along one axis (one feature near 0), and an upright + would lie on it.
+CENTER_WIDTH = 12.0  # points (1/72 inch) across
 _CENTER_STYLE = dict(
-    marker=CENTER_MARKER, s=5, facecolors="none", edgecolors="black", linewidths=0.4, zorder=3
+    marker=CENTER_MARKER,
+    s=CENTER_WIDTH**2,
+    facecolors="none",
+    edgecolors="black",
+    linewidths=0.8,
+    zorder=3,
 )
+_END_MARKER = "o"  # where a center trajectory ends
 _START_MARKER = "s"  # where a center trajectory starts
 _PANEL_INCHES = 3.6
 # The side-by-side headline: large enough that a trained center-loss cluster
@@ -71,7 +88,7 @@ _GRID_INCHES = 4.2  # a panel of the epoch and λ grids, its title and ticks inc
 _GRID_EPOCHS = 6  # default number of epochs of plot_epoch_grid
 _GRID_COLUMNS = 2  # panels per row: a notebook shows them without shrinking the type
 _MAX_FRAMES = 12  # default frame budget of animate_features: GIF and notebook stay small
-_ANIMATION_DPI = 68  # 12 two-panel frames and a poster: a ~1.5 MB player (lesson 03 < 3 MB)
+ANIMATION_DPI = 68  # 12 two-panel frames and a poster: a ~1.5 MB player (lesson 03 < 3 MB)
 UNITS = "units of mean class distance"  # axis unit of normalised figures
 FEATURE_UNITS = "feature units"
 # Lines of runs (not classes) in figures without class colours.
@@ -280,7 +297,7 @@ def plot_center_trajectories(
         )[0]
         for class_id, color in enumerate(colors)
     ]
-    for marker, position in ((_START_MARKER, 0), (CENTER_MARKER, -1)):
+    for marker, position in ((_START_MARKER, 0), (_END_MARKER, -1)):
         ax.scatter(
             paths[position, :, 0],
             paths[position, :, 1],
@@ -292,7 +309,7 @@ def plot_center_trajectories(
         )
     markers = [
         _marker_handle(_START_MARKER, f"start ({time_unit} {first})"),
-        _marker_handle(CENTER_MARKER, f"end ({time_unit} {last})"),
+        _marker_handle(_END_MARKER, f"end ({time_unit} {last})"),
     ]
     ax.legend(
         handles=lines + markers, loc="center left", bbox_to_anchor=(1.02, 0.5), title="class center"
@@ -464,7 +481,7 @@ def animate_features(
     positions = _frame_positions(record, epochs)
     frames = _frames(runs, split, normalize)
     fig, axes = _frame_figure(runs, split, names)
-    fig.set_dpi(_ANIMATION_DPI)
+    fig.set_dpi(ANIMATION_DPI)
 
     def draw_frame(position):
         _draw_frames(fig, axes, frames, position, record.epochs[position], split, names)
@@ -788,16 +805,16 @@ def _legend_handles(class_ids, class_names, with_centers):
 
 
 def _center_handle(label):
-    """The legend entry of the center rings."""
+    """The legend entry of the center crosshairs, drawn as in the panels."""
     return Line2D(
         [],
         [],
         linestyle="none",
         marker=CENTER_MARKER,
-        markersize=7,
+        markersize=CENTER_WIDTH,
         markerfacecolor="none",
         markeredgecolor="black",
-        markeredgewidth=1.2,
+        markeredgewidth=_CENTER_STYLE["linewidths"],
         label=label,
     )
 
