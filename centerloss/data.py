@@ -394,6 +394,11 @@ def _download_arrays(
     return arrays, {key: f"{call} {key}" for key in SPLIT_KEYS}
 
 
+def mnist_is_local() -> bool:
+    """True when :func:`load_mnist` needs no download: its cache or its data package is here."""
+    return (_keras_cache_dir() / MNIST_CACHE).is_file() or _mnist_package() is not None
+
+
 def _mnist_package_hint() -> str:
     """The one-line offline fix for a missing MNIST, for error messages."""
     return (

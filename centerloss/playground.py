@@ -39,7 +39,13 @@ from centerloss.config import (
     check_positive_int,
     check_seed,
 )
-from centerloss.data import FASHION_SYSTEM_DIR, Dataset, load_dataset, subsample
+from centerloss.data import (
+    FASHION_SYSTEM_DIR,
+    Dataset,
+    load_dataset,
+    mnist_is_local,
+    subsample,
+)
 from centerloss.experiment import (
     METRIC_COLUMNS,
     build_model,
@@ -57,6 +63,7 @@ BATCH_SIZE = 32  # twice the lessons' number of steps per epoch: short runs need
 
 TRAIN_SIZE, TEST_SIZE = 4000, 1000  # images per run: the embedded digits' split
 SNAPSHOT_SIZE = 500  # test images drawn each epoch (the metrics use all of them)
+DATASETS = ("embedded", "mnist", "fashion-mnist")  # what Settings.dataset takes
 PAPER_LAMBDAS = ("0", "0.001", "0.01", "0.1", "1")  # Figure 3's λ values, offered first
 POSTER = "playground.png"  # a finished comparison, shown before the first run
 
@@ -68,8 +75,10 @@ class Settings:
     """What one playground run is trained with; runs are cached by it.
 
     Attributes:
-      dataset: "embedded" (MNIST digits shipped with the package) or
-        "fashion-mnist" (4,000 / 1,000 images drawn from it, stratified).
+      dataset: "embedded" (MNIST digits shipped with the package), "mnist"
+        (the full MNIST, once README's first command has downloaded its data
+        package) or "fashion-mnist" (the Debian package); from the last two,
+        4,000 / 1,000 images are drawn, stratified.
       lambda_: λ of eq. (4), ≥ 0; 0 is softmax alone.
       alpha: α of Algorithm 1, in (0, 1].
       epochs: passes over the 4,000 training images.
@@ -87,9 +96,9 @@ class Settings:
         check_positive_int(self.epochs, "epochs")
         check_seed(self.seed)
         check_alpha(self.alpha, "α")
-        if self.dataset not in ("embedded", "fashion-mnist"):
+        if self.dataset not in DATASETS:
             raise ValueError(
-                f"dataset must be 'embedded' or 'fashion-mnist'; got {self.dataset!r}."
+                f"dataset must be one of {', '.join(map(repr, DATASETS))}; got {self.dataset!r}."
             )
 
     def config(self) -> TrainingConfig:
@@ -138,11 +147,15 @@ class PlaygroundRun:
 
 
 def datasets_available() -> list[str]:
-    """The playground's data sets on this machine: "embedded", and "fashion-mnist" if installed."""
-    names = ["embedded"]
-    if FASHION_SYSTEM_DIR.is_dir():
-        names.append("fashion-mnist")
-    return names
+    """The playground's data sets on this machine, in :data:`DATASETS` order: "embedded";
+    "mnist" once its data package is downloaded (README's first command); "fashion-mnist"
+    where the Debian package is installed."""
+    present = {
+        "embedded": True,
+        "mnist": mnist_is_local(),
+        "fashion-mnist": FASHION_SYSTEM_DIR.is_dir(),
+    }
+    return [name for name in DATASETS if present[name]]
 
 
 _DATA = {}  # (name, seed) -> Dataset: loaded once per kernel
@@ -295,7 +308,9 @@ class Playground:
         try:
             lambda_ = float(text)
         except ValueError:
-            raise ValueError(f"λ must be a number ≥ 0, e.g. 0.1; got {text!r}.") from None
+            lambda_ = math.nan
+        if not (math.isfinite(lambda_) and lambda_ >= 0):  # a word, a sign, inf: one message
+            raise ValueError(f"λ must be a number ≥ 0, e.g. 0.1; got {text!r}.")
         return Settings(
             dataset=self.dataset.value,
             lambda_=lambda_,
@@ -364,13 +379,14 @@ class Playground:
         self._set_status(f"{html.escape(run.settings.label)}: {note}.")
 
     def _panels(self, live):
-        """[(title, snapshots or None, metrics row)] for the left and right panel."""
+        """[(settings, snapshots, metrics row, stopped) or None] for the left and right panel."""
         finished = [
-            (run.settings, run.snapshots, _row(run.settings, run.metrics, run)) for run in self.runs
+            (run.settings, run.snapshots, _row(run.settings, run.metrics, run), run.stopped)
+            for run in self.runs
         ]
         if live is not None:
             settings, snapshots = live
-            finished.append((settings, snapshots, _live_row(settings, snapshots)))
+            finished.append((settings, snapshots, _live_row(settings, snapshots), False))
         panels = finished[-2:]
         return [None] * (2 - len(panels)) + panels
 
@@ -385,13 +401,14 @@ class Playground:
                 ax.set_axis_off()
                 ax.text(0.5, 0.5, "Your previous run\nstays here to compare.", ha="center")
                 continue
-            settings, snapshots, _ = panel
+            settings, snapshots, _, stopped = panel
             epoch = int(snapshots.epochs[-1])
+            when = f"stopped at epoch {epoch}" if stopped else f"epoch {epoch}"
             plots.draw_epoch(
                 ax,
                 snapshots,
                 epoch,
-                title=f"{run_label(settings.lambda_)}, α={settings.alpha:g}, epoch {epoch}",
+                title=f"{run_label(settings.lambda_)}, α={settings.alpha:g}, {when}",
                 legend=side == 1,
             )
         buffer = io.BytesIO()
@@ -426,10 +443,12 @@ def poster() -> bytes:
     return (resources.files("centerloss") / "assets" / POSTER).read_bytes()
 
 
-def _row(settings, metrics, run=None):
-    cells = {"run": settings.label}
+def _row(settings, metrics, run=None, state="finished"):
+    """One table row: the run's label with its state on a second line, then the metrics."""
     if run is not None and run.stopped:
-        cells["run"] += f" (stopped at epoch {run.epochs_trained})"
+        state = f"stopped at epoch {run.epochs_trained}"
+    # The state has a line of its own, so a row keeps its height and width as it changes.
+    cells = {"run": f"{settings.label}\n({state})"}
     for key in _METRICS:
         value = metrics.get(key)
         cells[METRIC_COLUMNS[key]] = "…" if value is None or math.isnan(value) else f"{value:.3f}"
@@ -444,9 +463,9 @@ def _live_row(settings, snapshots):
         "accuracy": accuracy[-1] if accuracy else math.nan,
         "spread_ratio": spread_ratio(features, labels),
     }
-    row = _row(settings, metrics)
-    row["run"] += f" (training: epoch {int(snapshots.epochs[-1])} of {settings.epochs})"
-    return row
+    return _row(
+        settings, metrics, state=f"training: epoch {int(snapshots.epochs[-1])} of {settings.epochs}"
+    )
 
 
 def _table(rows):
@@ -454,6 +473,9 @@ def _table(rows):
         return ""
     # The run's name left-aligned, the numbers right-aligned under their titles.
     align = ["left"] + ["right"] * (len(rows[0]) - 1)
+    # Fixed column widths: the table keeps its layout while a run's label grows
+    # ("training: epoch k of n") and shrinks again, instead of re-wrapping.
+    columns = f'<col style="width: {_RUN_COLUMN}">' + "<col>" * (len(rows[0]) - 1)
     head = "".join(
         f'<th style="{_CELL}; text-align: {side}">{html.escape(title)}</th>'
         for title, side in zip(rows[0], align, strict=True)
@@ -461,13 +483,16 @@ def _table(rows):
     body = "".join(
         "<tr>"
         + "".join(
-            f'<td style="{_CELL}; text-align: {side}">{html.escape(value)}</td>'
+            f'<td style="{_CELL}; text-align: {side}">'
+            f"{html.escape(value).replace(chr(10), '<br>')}</td>"
             for value, side in zip(row.values(), align, strict=True)
         )
         + "</tr>"
         for row in rows
     )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f'<table style="{_TABLE}">{columns}<tr>{head}</tr>{body}</table>'
 
 
-_CELL = "padding: 2px 12px"
+_TABLE = "table-layout: fixed; width: 960px"
+_RUN_COLUMN = "55%"  # the run's label and state; the metrics share the rest
+_CELL = "padding: 2px 12px; white-space: nowrap"

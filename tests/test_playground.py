@@ -108,14 +108,44 @@ def test_stop_ends_within_an_epoch_and_keeps_the_run():
     assert run.settings not in app.cache  # a stopped run is not the setting's result
     assert f"stopped after {run.epochs_trained} of 30 epochs" in app.status.value
     assert "(stopped at epoch" in app.table.value
+    (panel,) = [ax for ax in legibility.feature_panels(app.figure)]
+    assert panel.get_title().splitlines()[0].endswith(f"stopped at epoch {run.epochs_trained}")
+
+
+def test_the_metrics_table_keeps_its_layout_while_a_run_trains():
+    """Fixed column widths and no wrapping: a growing run label cannot re-flow the table."""
+    metrics = {"accuracy": 0.9, "spread_ratio": 0.2, "silhouette": 0.5}
+    finished = playground._row(SHORT, metrics)
+    training = playground._row(SHORT, metrics, state="training: epoch 1 of 6")
+    assert finished["run"].endswith("\n(finished)")  # the state on a line of its own
+    for rows in ([finished], [finished, training]):
+        table = playground._table(rows)
+        assert f'style="{playground._TABLE}"' in table and "table-layout: fixed" in table
+        assert table.count("<br>") == len(rows)
+        assert (
+            re.findall(r"<col[^>]*>", table)[0] == f'<col style="width: {playground._RUN_COLUMN}">'
+        )
+        cells = re.findall(r"<t[hd] style=\"([^\"]+)\"", table)
+        assert cells and all("white-space: nowrap" in style for style in cells)
+
+
+def test_the_data_sets_offered_are_those_on_this_machine(monkeypatch, tmp_path):
+    monkeypatch.setattr(playground, "FASHION_SYSTEM_DIR", tmp_path / "absent")
+    monkeypatch.setattr(playground, "mnist_is_local", lambda: False)
+    assert playground.datasets_available() == ["embedded"]
+    monkeypatch.setattr(playground, "FASHION_SYSTEM_DIR", tmp_path)
+    monkeypatch.setattr(playground, "mnist_is_local", lambda: True)
+    assert playground.datasets_available() == ["embedded", "mnist", "fashion-mnist"]
+    assert Playground(SHORT).dataset.options == ("embedded", "mnist", "fashion-mnist")
 
 
 @pytest.mark.parametrize(
     ("control", "value", "message"),
     [
-        ("lambda_", "-1", "λ must be a finite number >= 0"),
+        ("lambda_", "-1", "λ must be a number ≥ 0, e.g. 0.1; got '-1'."),
         ("lambda_", "a lot", "λ must be a number ≥ 0, e.g. 0.1; got 'a lot'."),
-        ("lambda_", "inf", "λ must be a finite number >= 0"),
+        ("lambda_", "inf", "λ must be a number ≥ 0, e.g. 0.1; got 'inf'."),
+        ("lambda_", "nan", "λ must be a number ≥ 0, e.g. 0.1; got 'nan'."),
         ("seed", -3, "seed must be an integer from 0 to"),
     ],
 )
