@@ -19,8 +19,8 @@ from centerloss.data import Dataset, load_embedded
 from centerloss.experiment import DEFAULTS, build_model, train
 from centerloss.model import CenterLossModel
 from centerloss.precision import dtype_policy
+from tests.test_precision import DIM, INPUTS, NUM_CLASSES, M, data, weights
 
-M, INPUTS, NUM_CLASSES, DIM = 32, 5, 4, 2
 # The logits are the last Dense's output times TINY (exact in float16): the
 # softmax's gradient, |p - y| / M < 0.03, times TINY is below half of float16's
 # smallest subnormal (2^-24, about 6e-8), so without loss scaling it rounds to 0
@@ -131,16 +131,6 @@ def tiny_backbone(seed=0):
         logits = keras.layers.Dense(NUM_CLASSES, name="dense")(features)
         logits = keras.layers.Rescaling(TINY, name="logits")(logits)
         return keras.Model(inputs, [logits, features])
-
-
-def data(seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(M, INPUTS)).astype(np.float32)
-    return x, rng.integers(0, NUM_CLASSES, M).astype(np.int32)
-
-
-def weights(model):
-    return [keras.ops.convert_to_numpy(w).astype(np.float32) for w in model.trainable_weights]
 
 
 def plain_keras(optimizer, **compile_args):
