@@ -8,7 +8,6 @@ checkpoint intact, never half of a new one.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from pathlib import Path
@@ -16,19 +15,25 @@ from pathlib import Path
 import numpy as np
 
 from centerloss.files import atomic_output
-from centerloss.snapshots import Snapshots
 
 _STATE_KEY = "__state__"
 
 
-def save(path: str | os.PathLike, state: dict, arrays: dict[str, np.ndarray]) -> Path:
-    """Write ``state`` and ``arrays`` to ``path`` (a ``.npz`` name), replacing it atomically."""
+def save(
+    path: str | os.PathLike, state: dict, arrays: dict[str, np.ndarray], *, compressed=False
+) -> Path:
+    """Write ``state`` and ``arrays`` to ``path`` (a ``.npz`` name), replacing it atomically.
+
+    ``compressed`` zips the arrays: smaller, slower to write (for files kept, not
+    for the checkpoint rewritten every epoch).
+    """
     path = Path(path)
     if _STATE_KEY in arrays:
         raise ValueError(f"{_STATE_KEY!r} is reserved for the state; rename that array.")
     # An open file: np.savez would append ".npz" to a file name without it.
     with atomic_output(path) as temporary, open(temporary, "wb") as file:
-        np.savez(file, **arrays, **{_STATE_KEY: json.dumps(state)})
+        write = np.savez_compressed if compressed else np.savez
+        write(file, **arrays, **{_STATE_KEY: json.dumps(state)})
     return path
 
 
@@ -49,23 +54,3 @@ def unpack_list(prefix: str, arrays: dict[str, np.ndarray]) -> list[np.ndarray]:
     """The list :func:`pack_list` stored under ``prefix``, in its order."""
     count = sum(name.startswith(f"{prefix}/") for name in arrays)
     return [arrays[f"{prefix}/{index}"] for index in range(count)]
-
-
-def pack_snapshots(prefix: str, snapshots: Snapshots) -> dict[str, np.ndarray]:
-    """A :class:`Snapshots` as checkpoint entries (its history and names as JSON strings)."""
-    packed = {}
-    for field in dataclasses.fields(snapshots):
-        value = getattr(snapshots, field.name)
-        # JSON strings load back without pickle, which np.load refuses by default.
-        is_array = isinstance(value, np.ndarray)
-        packed[f"{prefix}/{field.name}"] = value if is_array else np.asarray(json.dumps(value))
-    return packed
-
-
-def unpack_snapshots(prefix: str, arrays: dict[str, np.ndarray]) -> Snapshots:
-    """The :class:`Snapshots` that :func:`pack_snapshots` stored under ``prefix``."""
-    values = {}
-    for field in dataclasses.fields(Snapshots):
-        value = arrays[f"{prefix}/{field.name}"]
-        values[field.name] = json.loads(value.item()) if value.dtype.kind == "U" else value
-    return Snapshots(**values)

@@ -258,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    # The command as typed, for the reports and resume hints that repeat it.
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if not args.version:
         if args.command is None:
             parser.error("choose a command, e.g. `python -m centerloss demo`")

@@ -15,7 +15,11 @@ a Markdown report. It is a long job and behaves like one:
   centers and numbers as an uninterrupted run; Ctrl-C finishes the current
   call (at most 32 steps), saves a checkpoint and says how to resume (a second Ctrl-C quits at
   once; then, as after a killed process, training resumes from the last
-  epoch's checkpoint).
+  epoch's checkpoint);
+* a finished run leaves a small result file, ``snapshots_lambda-<λ>.npz``
+  (its snapshots, metrics, time and machine), which is all ``resume`` needs
+  to keep it: a sweep can be finished a few λ at a time, on other machines,
+  with the checkpoints deleted in between (they do not belong in git).
 
 Where this differs from the Caffe release (see docs/reproducing.md):
 Algorithm 1 moves the centers by c_j ← c_j − α·Δc_j directly, while Caffe
@@ -60,6 +64,7 @@ from centerloss.precision import dtype_policy
 from centerloss.snapshots import Snapshots
 
 CHECKPOINT_FOLDER = "checkpoints"
+RESULT_PATTERN = "snapshots_lambda-*.npz"
 REPORT_NAME = "report.md"
 LAMBDA_GRID = "lambdas.png"
 STEPS_PER_CALL = 32
@@ -87,9 +92,11 @@ def reproduce(
     Args:
       data: the Dataset, images in [0, 1] (scaled here as Caffe does).
       settings: a :class:`PaperSettings`; default the authors' settings.
-      output: folder; checkpoints go to ``output/checkpoints/``.
-      resume: continue from the checkpoints in ``output`` (a run without one
-        starts afresh). False refuses to overwrite existing checkpoints.
+      output: folder; checkpoints go to ``output/checkpoints/``, each
+        finished run's result file to ``output/snapshots_lambda-<λ>.npz``.
+      resume: keep the finished runs in ``output`` (their result files, of
+        any λ) and continue the others from their checkpoints (a run without
+        one starts afresh). False refuses to overwrite an earlier job.
       progress: a :class:`Progress` (default: one on stdout).
       on_step: called as ``on_step(lambda_, step)`` after every call into
         TensorFlow, when the state is consistent; raising KeyboardInterrupt
@@ -98,38 +105,126 @@ def reproduce(
         not depend on it (1 lets ``on_step`` see every step).
 
     Returns:
-      {run label: ``experiment.Run``}, in the order of ``settings.lambdas``.
-      Each run's ``metrics`` are ``feature_metrics`` of the whole test set.
+      {run label: ``experiment.Run``} of every finished run in ``output``
+      (those of ``settings.lambdas`` and, on resume, any kept from earlier
+      jobs), by increasing λ. Each run's ``metrics`` are ``feature_metrics``
+      of the whole test set; a kept run has ``model=None``.
     """
     settings = settings or PaperSettings()
     output = Path(output)
     folder = output / CHECKPOINT_FOLDER
     paths = {lam: folder / f"lambda-{lam:g}.npz" for lam in settings.lambdas}
     existing = [path for path in paths.values() if path.exists()]
+    existing += sorted(output.glob(RESULT_PATTERN))
     if existing and not resume:
         raise ValueError(
-            f"{output} already holds checkpoints ({existing[0].name}, ...): pass --resume "
-            "to continue that job, or choose another --output."
+            f"{output} already holds a job ({existing[0].name}, ...): pass --resume "
+            "to continue it, or choose another --output."
         )
+    # A finished run whose checkpoint is still there restores from it (with its
+    # model); one whose checkpoint is gone is kept from its result file.
+    finished = {
+        result.lambda_: result
+        for result in map(_load_result, existing)
+        if result is not None and not (result.lambda_ in paths and paths[result.lambda_].exists())
+    }
+    for run in finished.values():
+        _check_same_job(run.path, run.state, _job(settings, run.lambda_, data), finished=True)
     folder.mkdir(parents=True, exist_ok=True)
     data = dataclasses.replace(
         data, x_train=caffe_inputs(data.x_train), x_test=caffe_inputs(data.x_test)
     )
-    progress = progress or Progress(len(settings.lambdas) * settings.iterations)
-    runs = {}
+    to_train = [lam for lam in settings.lambdas if lam not in finished]
+    progress = progress or Progress(len(to_train) * settings.iterations)
+    runs = {lam: run.run for lam, run in finished.items()}
     with _stop_on_ctrl_c() as stop:
-        for lambda_ in settings.lambdas:
-            trainer = _Trainer(data, settings, lambda_, paths[lambda_], progress, steps_per_call)
-            run = trainer.train(resume=resume, on_step=on_step, stop=stop)
-            runs[run.label] = run
-    return runs
+        for lambda_ in to_train:
+            trainer = _Trainer(
+                data, settings, lambda_, paths[lambda_], progress, steps_per_call,
+                result=result_path(output, lambda_),
+            )  # fmt: skip
+            runs[lambda_] = trainer.train(resume=resume, on_step=on_step, stop=stop)
+    return {run.label: run for _, run in sorted(runs.items())}
+
+
+def result_path(output, lambda_) -> Path:
+    """The result file of the run with ``lambda_`` in the job folder ``output``."""
+    return Path(output) / RESULT_PATTERN.replace("*", f"{lambda_:g}")
+
+
+@dataclasses.dataclass
+class _Result:
+    path: Path
+    state: dict
+    run: Run
+
+    @property
+    def lambda_(self):
+        return self.run.lambda_
+
+
+def _load_result(path):
+    """A finished run's result file as a :class:`_Result`; None for a checkpoint."""
+    if path.parent.name == CHECKPOINT_FOLDER:
+        return None
+    try:
+        state, arrays = checkpoint.load(path)
+    except (KeyError, ValueError, OSError) as error:
+        raise ValueError(
+            f"{path} is not a result file of `reproduce` ({error}): move it out of the "
+            "job's folder, or choose another --output."
+        ) from error
+    snapshots = Snapshots.from_arrays(arrays)
+    run = Run(state["lambda"], None, snapshots.history, snapshots, state["metrics"])
+    return _Result(path, state, run)
+
+
+def read_result_state(path) -> dict:
+    """The record a result file keeps besides the snapshots: settings, λ, data,
+    step, seconds (training time), metrics, machine."""
+    return checkpoint.load(path)[0]
+
+
+def _job(settings, lambda_, data):
+    """What a run's files must agree on to belong to this job."""
+    return {
+        "settings": dataclasses.asdict(settings),
+        "lambda": lambda_,
+        "data": _data_summary(data),
+    }
+
+
+def _check_same_job(path, state, expected, *, finished=False):
+    """Raise unless the run in ``path`` was trained as ``expected`` asks.
+
+    A run depends on every setting but the other runs' λ: a job can add or drop
+    a λ and keep the runs it has. A finished run may also have another
+    precision (the λ added on a GPU in float32, say): the report says which.
+    """
+    ignored = ("lambdas", "precision") if finished else ("lambdas",)
+    state, expected = json.loads(json.dumps(state)), json.loads(json.dumps(expected))
+    for state_ in (state, expected):
+        for key in ignored:
+            state_["settings"].pop(key, None)
+    for key in ("settings", "lambda", "data"):
+        if key == "lambda" and finished:
+            continue  # a kept run's λ need not be one asked for now
+        if state[key] != expected[key]:
+            raise ValueError(
+                f"{path} was written with other {key} ({state[key]}) than asked for "
+                f"now ({expected[key]}): resume with the same options, or start afresh "
+                "in another --output."
+            )
 
 
 class _Trainer:
     """One run: LeNet++ with one λ, trained step by step from its checkpoint."""
 
-    def __init__(self, data, settings, lambda_, path, progress, steps_per_call=STEPS_PER_CALL):
+    def __init__(
+        self, data, settings, lambda_, path, progress, steps_per_call=STEPS_PER_CALL, *, result
+    ):
         self.data, self.settings, self.lambda_, self.path = data, settings, lambda_, path
+        self.result = result
         self.progress, self.steps_per_call = progress, steps_per_call
         # Same seed for every λ: the runs start from the same weights.
         keras.utils.set_random_seed(settings.seed)
@@ -173,6 +268,7 @@ class _Trainer:
             self._restore()
         else:
             self.recorder.on_train_begin()  # epoch 0: the untrained features
+        finished_before = self.metrics is not None
         self.progress.start_run(self.label, self.step)
         self._started = time.perf_counter() - self.seconds
         while self.step < self.settings.iterations:
@@ -185,6 +281,10 @@ class _Trainer:
         if self.metrics is None:
             self.metrics = evaluate_test_set(self.model, self.data, seed=self.settings.seed)
             self._checkpoint()
+        if not (finished_before and self.result.exists()):  # else it is there, machine and all
+            # Compressed: a few MB per λ, small enough to commit with the report.
+            state = {**self._state(), "machine": machine()}
+            checkpoint.save(self.result, state, self.snapshots.to_arrays(), compressed=True)
         self.progress.end_run(self.label, self.metrics, self.seconds)
         return Run(self.lambda_, self.model, self.snapshots.history, self.snapshots, self.metrics)
 
@@ -258,9 +358,7 @@ class _Trainer:
 
     def _state(self):
         return {
-            "settings": dataclasses.asdict(self.settings),
-            "lambda": self.lambda_,
-            "data": _data_summary(self.data),
+            **_job(self.settings, self.lambda_, self.data),
             "step": self.step,
             "seconds": self.seconds,
             "metrics": self.metrics,
@@ -273,24 +371,13 @@ class _Trainer:
                 "optimizer", [v.numpy() for v in self.model.optimizer.variables]
             ),
             **checkpoint.pack_list("metrics", [v.numpy() for v in _metric_variables(self.model)]),
-            **checkpoint.pack_snapshots("snapshots", self.snapshots),
+            **self.snapshots.to_arrays("snapshots"),
         }
         checkpoint.save(self.path, self._state(), arrays)
 
     def _restore(self):
         state, arrays = checkpoint.load(self.path)
-        expected = json.loads(json.dumps(self._state()))
-        # A run depends on every setting but the other runs' λ: a job can add or
-        # drop a λ and keep the runs it has.
-        for state_ in (state, expected):
-            state_["settings"].pop("lambdas", None)
-        for key in ("settings", "lambda", "data"):
-            if state[key] != expected[key]:
-                raise ValueError(
-                    f"{self.path} was written with other {key} ({state[key]}) than asked for "
-                    f"now ({expected[key]}): resume with the same options, or start afresh "
-                    "in another --output."
-                )
+        _check_same_job(self.path, state, _job(self.settings, self.lambda_, self.data))
         self.model.set_weights(checkpoint.unpack_list("weights", arrays))
         for variable, value in zip(
             self.model.optimizer.variables, checkpoint.unpack_list("optimizer", arrays), strict=True
@@ -300,7 +387,7 @@ class _Trainer:
             _metric_variables(self.model), checkpoint.unpack_list("metrics", arrays), strict=True
         ):
             variable.assign(value)
-        self.earlier = checkpoint.unpack_snapshots("snapshots", arrays)
+        self.earlier = Snapshots.from_arrays(arrays, "snapshots")
         self.step, self.seconds, self.metrics = state["step"], state["seconds"], state["metrics"]
 
 
@@ -479,23 +566,46 @@ def run_reproduce(args):
     data = load_dataset(args.dataset, seed=args.seed)
     print(f"Data: {data.name}, {len(data.x_train):,} training / {len(data.x_test):,} test images")
     print(f"Settings: {settings}", flush=True)
-    command = "python -m centerloss " + " ".join(sys.argv[1:]) if sys.argv[1:] else "(API call)"
     try:
         runs = reproduce(data, settings, args.output, resume=args.resume)
     except KeyboardInterrupt:
         print(
             f"\nStopped; the checkpoints are in {args.output / CHECKPOINT_FOLDER}/. "
-            f"Continue with:\n  {_resume_command()}",
+            f"Continue with:\n  {_resume_command(args.argv)}",
             file=sys.stderr,
         )
         return 130
+    lambdas = [run.lambda_ for run in runs.values()]
+    settings = dataclasses.replace(settings, lambdas=tuple(lambdas))
+    command = job_command(args.argv, lambdas)
     written = write_outputs(runs, data, settings, args.output, command=command)
     print(f"Wrote {', '.join(written)} to {args.output}/")
     return 0
 
 
-def _resume_command():
-    arguments = sys.argv[1:]
+def job_command(arguments, lambdas):
+    """The command that gives the finished job in one go: ``arguments`` with
+    ``--lambdas`` set to every finished λ (in place, else appended) and without
+    ``--resume``. A sweep finished a few λ at a time reports the same command as
+    one uninterrupted job.
+    """
+    words, kept = list(arguments), []
+    while words:
+        word = words.pop(0)
+        if word == "--lambdas":
+            while words and not words[0].startswith("--"):
+                words.pop(0)
+            kept.append(None)  # where the λ go
+        elif word != "--resume":
+            kept.append(word)
+    if None not in kept:
+        kept.append(None)
+    place = kept.index(None)
+    kept[place : place + 1] = ["--lambdas", *(f"{lam:g}" for lam in lambdas)]
+    return "python -m centerloss " + " ".join(kept)
+
+
+def _resume_command(arguments):
     return "python -m centerloss " + " ".join(
         [*arguments, *([] if "--resume" in arguments else ["--resume"])]
     )
@@ -521,19 +631,20 @@ def write_outputs(runs, data, settings, output, *, command=""):
     )
     save_figure(fig, output / LAMBDA_GRID)
     written.append(LAMBDA_GRID)
-    for run in runs.values():
-        name = f"snapshots_lambda-{run.lambda_:g}.npz"
-        run.snapshots.save(output / name)
-        written.append(name)
-    seconds = {label: _run_seconds(output, run.lambda_) for label, run in runs.items()}
+    # Each run's time, machine and precision, kept in its result file.
+    records = {
+        label: read_result_state(result_path(output, run.lambda_)) for label, run in runs.items()
+    }
+    written += [result_path(output, run.lambda_).name for run in runs.values()]
     report = {
         "dataset": _data_summary(data),
         "settings": dataclasses.asdict(settings),
-        "machine": machine(),
         "runs": {
             label: {
                 "lambda": run.lambda_,
-                "training_seconds": round(seconds[label], 1),
+                "precision": records[label]["settings"]["precision"],
+                "training_seconds": round(records[label]["seconds"], 1),
+                "machine": records[label]["machine"],
                 "test_metrics": run.metrics,
                 "history": run.history,
             }
@@ -544,7 +655,7 @@ def write_outputs(runs, data, settings, output, *, command=""):
         temporary.write_text(json.dumps(report, indent=2))
     written.append("metrics.json")
     with atomic_output(output / REPORT_NAME) as temporary:
-        temporary.write_text(markdown_report(runs, data, settings, seconds, command))
+        temporary.write_text(markdown_report(runs, data, settings, records, command))
     written.append(REPORT_NAME)
     return written
 
@@ -593,11 +704,6 @@ def lambda_grid(runs, class_names, setting):
     )
 
 
-def _run_seconds(output, lambda_):
-    state, _ = checkpoint.load(output / CHECKPOINT_FOLDER / f"lambda-{lambda_:g}.npz")
-    return state["seconds"]
-
-
 def machine():
     """What ran the job: CPU model and count, bfloat16 instructions, GPUs, versions."""
     import tensorflow as tf
@@ -627,10 +733,26 @@ def machine():
     }
 
 
-def markdown_report(runs, data, settings, seconds, command):
-    """The job's report as Markdown: settings, data, machine, times, metrics, figures."""
-    info = machine()
+def _machine_text(info):
+    return (
+        f"{info['cpu']}, {info['usable_cpus']} usable of {info['cpu_count']} CPUs, "
+        f"bfloat16 instructions: {', '.join(info['bf16_instructions']) or 'none'}; "
+        f"GPU: {', '.join(info['gpus']) or 'none'}; TensorFlow {info['tensorflow']}, "
+        f"Keras {info['keras']}, Python {info['python']}"
+    )
+
+
+def markdown_report(runs, data, settings, records, command):
+    """The job's report as Markdown: settings, data, machines, times, metrics, figures.
+
+    Args:
+      records: {run label: the state in its result file} (seconds, machine,
+        precision).
+    """
     labels = list(runs)
+    precisions = {records[label]["settings"]["precision"] for label in labels}
+    machines = list(dict.fromkeys(_machine_text(records[label]["machine"]) for label in labels))
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     images = settings.iterations * settings.batch_size
     lines = [
         f"# Center loss on {data.name}: the paper's MNIST experiment (LeNet++)",
@@ -647,7 +769,9 @@ def markdown_report(runs, data, settings, seconds, command):
         f"×{settings.lr_factor:g} at iterations {', '.join(f'{s:,}' for s in settings.lr_steps)}; "
         f"{settings.iterations:,} iterations per run; α = {settings.alpha:g}; "
         f"λ ∈ {{{', '.join(f'{lam:g}' for lam in settings.lambdas)}}}; seed {settings.seed}; "
-        f"precision {settings.precision}.",
+        + (
+            f"precision {precisions.pop()}." if len(precisions) == 1 else "precision per run below."
+        ),
         "",
         f"Data: {data.name}, {len(data.x_train):,} training and {len(data.x_test):,} test "
         f"images; each run sees {images:,} training images "
@@ -655,16 +779,19 @@ def markdown_report(runs, data, settings, seconds, command):
         "",
         "## Machine and time",
         "",
-        f"{info['cpu']}, {info['usable_cpus']} usable of {info['cpu_count']} CPUs, "
-        f"bfloat16 instructions: {', '.join(info['bf16_instructions']) or 'none'}; "
-        f"GPU: {', '.join(info['gpus']) or 'none'}; TensorFlow {info['tensorflow']}, "
-        f"Keras {info['keras']}, Python {info['python']}.",
+        *(f"Machine {letter}: {text}." for letter, text in zip(letters, machines, strict=False)),
         "",
-        "| run | training time | images/s |",
-        "|---|---|---|",
+        "| run | machine | precision | training time | images/s |",
+        "|---|---|---|---|---|",
     ]
     for label in labels:
-        lines.append(f"| {label} | {_duration(seconds[label])} | {images / seconds[label]:,.0f} |")
+        record = records[label]
+        letter = letters[machines.index(_machine_text(record["machine"]))]
+        seconds = record["seconds"]
+        lines.append(
+            f"| {label} | {letter} | {record['settings']['precision']} | {_duration(seconds)} "
+            f"| {images / seconds:,.0f} |"
+        )
     lines += [
         "",
         "Training time includes the per-epoch test-set evaluation and snapshots; a resumed "

@@ -91,8 +91,30 @@ class Snapshots:
             for epoch_features, epoch_centers in zip(features, self.centers, strict=True)
         ]
 
+    def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """All fields as named arrays, ``history`` and ``class_names`` as JSON strings.
+
+        Args:
+          prefix: put before every name as ``"prefix/name"``, so the
+            snapshots can share a file with other arrays (a checkpoint).
+        """
+        # JSON strings load back without pickle, which np.load refuses by default.
+        fields = {name: getattr(self, name) for name in _ARRAY_FIELDS}
+        fields.update({name: np.asarray(json.dumps(getattr(self, name))) for name in _JSON_FIELDS})
+        return {_key(prefix, name): value for name, value in fields.items()}
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str = "") -> Snapshots:
+        """The snapshots :meth:`to_arrays` stored under ``prefix`` in ``arrays``
+        (a dict or an open ``.npz``); other entries are ignored."""
+        values = {name: arrays[_key(prefix, name)] for name in _ARRAY_FIELDS}
+        values.update(
+            {name: json.loads(arrays[_key(prefix, name)].item()) for name in _JSON_FIELDS}
+        )
+        return cls(**values)
+
     def save(self, path: str | os.PathLike) -> Path:
-        """Write all fields to one ``.npz`` file, atomically.
+        """Write all fields to one compressed ``.npz`` file, atomically.
 
         Args:
           path: file name; ``.npz`` is appended when it has another suffix
@@ -102,20 +124,19 @@ class Snapshots:
           The path written. A crash mid-write leaves any earlier file intact.
         """
         path = with_suffix(path, ".npz")
-        arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
-        # JSON strings load back without pickle, which np.load refuses by default.
-        texts = {name: json.dumps(getattr(self, name)) for name in _JSON_FIELDS}
         with atomic_output(path) as temporary:
-            np.savez_compressed(temporary, **arrays, **texts)
+            np.savez_compressed(temporary, **self.to_arrays())
         return path
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Snapshots:
         """Read a file written by :meth:`save` (``.npz`` appended as there)."""
         with np.load(with_suffix(path, ".npz")) as stored:
-            arrays = {name: stored[name] for name in _ARRAY_FIELDS}
-            texts = {name: json.loads(stored[name].item()) for name in _JSON_FIELDS}
-        return cls(**arrays, **texts)
+            return cls.from_arrays(stored)
+
+
+def _key(prefix, name):
+    return f"{prefix}/{name}" if prefix else name
 
 
 class SnapshotCallback(keras.callbacks.Callback):

@@ -1,7 +1,10 @@
 """``reproduce``: the paper's settings, checkpoints, and resuming to the same result."""
 
+import dataclasses
 import io
+import json
 import os
+import shutil
 import signal
 
 import keras
@@ -15,6 +18,7 @@ from centerloss.experiment import Run
 from centerloss.networks import lenet_plus_plus
 from centerloss.paper import PaperSettings
 from centerloss.reproduce import CHECKPOINT_FOLDER, Progress, headline_pair, reproduce
+from centerloss.snapshots import Snapshots
 
 # 8 steps per epoch: the runs below cross epoch ends, and are cut mid-epoch.
 TINY = PaperSettings(
@@ -241,3 +245,65 @@ def test_command_line_end_to_end(tmp_path, capsys):
     assert "softmax + center loss (λ=0.01)" in capsys.readouterr().out
     # A finished job resumes to the same outputs without training again.
     assert main([*argv, "--lambdas", "0", "0.01", "--output", str(output), "--resume"]) == 0
+
+
+def test_a_sweep_finished_a_lambda_at_a_time_reports_as_one_job(tmp_path, capsys):
+    """λ = 0 finished, its checkpoints deleted (as after a commit to git or a move to
+    another machine), then λ = 0.01 added: the same report as one uninterrupted job."""
+    data = load_embedded()
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=(data.x_train[:128, ..., 0] * 255).astype(np.uint8),
+        y_train=data.y_train[:128],
+        x_test=(data.x_test[:50, ..., 0] * 255).astype(np.uint8),
+        y_test=data.y_test[:50],
+    )
+    argv = ["reproduce", "--dataset", str(tmp_path / "mnist.npz"), "--iterations", "2"]
+    whole, pieces = tmp_path / "whole", tmp_path / "pieces"
+    assert main([*argv, "--lambdas", "0", "0.01", "--output", str(whole)]) == 0
+    assert main([*argv, "--lambdas", "0", "--output", str(pieces)]) == 0
+    shutil.rmtree(pieces / CHECKPOINT_FOLDER)
+    assert main([*argv, "--lambdas", "0.01", "--output", str(pieces)]) != 0
+    assert "pass --resume" in capsys.readouterr().err
+    assert main([*argv, "--lambdas", "0.01", "--output", str(pieces), "--resume"]) == 0
+
+    def report(folder):
+        text = (folder / "report.md").read_text().replace(str(folder), "OUTPUT")
+        # Times and machines differ between any two jobs; the rest must not.
+        start, end = text.index("## Machine and time"), text.index("## Test-set results")
+        return text[:start] + text[end:]
+
+    def metrics(folder):
+        stored = json.loads((folder / "metrics.json").read_text())
+        for run in stored["runs"].values():
+            del run["training_seconds"], run["machine"]
+        return stored
+
+    assert report(pieces) == report(whole)
+    assert "--lambdas 0 0.01 --output OUTPUT`" in report(pieces)
+    kept, fresh = metrics(pieces), metrics(whole)
+    assert kept.keys() == fresh.keys() and kept["settings"] == fresh["settings"]
+    for label, run in fresh["runs"].items():
+        assert kept["runs"][label]["test_metrics"] == pytest.approx(run["test_metrics"], rel=1e-5)
+        for key, values in run["history"].items():
+            assert kept["runs"][label]["history"][key] == pytest.approx(values, rel=1e-5)
+    assert list(kept["runs"]) == ["softmax only (λ=0)", "softmax + center loss (λ=0.01)"]
+    for name in ("snapshots_lambda-0.npz", "snapshots_lambda-0.01.npz"):
+        stored, trained = Snapshots.load(pieces / name), Snapshots.load(whole / name)
+        np.testing.assert_allclose(stored.test_features, trained.test_features, rtol=1e-5)
+        np.testing.assert_allclose(stored.centers, trained.centers, rtol=1e-5, atol=1e-7)
+
+
+def test_a_kept_run_must_come_from_the_same_settings(tiny_data, tmp_path):
+    settings = PaperSettings(lambdas=(0.0,), iterations=2, batch_size=32, snapshot_size=10)
+    reproduce(tiny_data, settings, tmp_path, progress=quiet())
+    shutil.rmtree(tmp_path / CHECKPOINT_FOLDER)
+    other_alpha = dataclasses.replace(settings, lambdas=(0.1,), alpha=0.3)
+    with pytest.raises(ValueError, match="snapshots_lambda-0.npz was written with other settings"):
+        reproduce(tiny_data, other_alpha, tmp_path, resume=True, progress=quiet())
+    assert not (tmp_path / CHECKPOINT_FOLDER / "lambda-0.1.npz").exists()  # nothing trained
+    # Another precision is allowed for a finished run: the report says which.
+    bfloat16 = dataclasses.replace(settings, lambdas=(0.1,), precision="bfloat16")
+    runs = reproduce(tiny_data, bfloat16, tmp_path, resume=True, progress=quiet())
+    assert [run.lambda_ for run in runs.values()] == [0.0, 0.1]
+    assert runs["softmax only (λ=0)"].model is None  # kept from its result file
