@@ -4,7 +4,9 @@ The public surface, importable from the package itself::
 
     import centerloss
     centerloss.CenterLossModel(backbone, lambda_=0.1, alpha=0.5)   # the Keras wiring
+    centerloss.softmax_loss(logits, labels)                         # eq. (1)
     centerloss.center_loss(features, labels, centers)               # eq. (2)
+    centerloss.joint_loss(logits, features, labels, centers, lambda_)  # eq. (4)
     centerloss.update_centers(centers, features, labels, alpha)     # eq. (3), Algorithm 1
 
 and the submodules the lessons use: ``centerloss.data`` (``load_dataset``),
@@ -34,6 +36,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "CenterLossModel": "centerloss.model",
     "center_loss": "centerloss.loss",
+    "joint_loss": "centerloss.loss",
+    "softmax_loss": "centerloss.loss",
     "update_centers": "centerloss.loss",
 }
 _SUBMODULES = (

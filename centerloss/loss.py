@@ -5,21 +5,65 @@ Recognition", ECCV 2016. Notation follows the paper: a mini-batch of m deep
 features x_i (shape [m, d]) with labels y_i, and one center c_j per class
 (shape [num_classes, d]).
 
+    (1)  L_S  = −Σ_i log softmax(W^T x_i + b)_{y_i}    softmax loss
     (2)  L_C  = 1/2 · Σ_i ‖x_i − c_{y_i}‖²            center loss
     (3)  ∂L_C/∂x_i = x_i − c_{y_i}                    its gradient (features only)
          Δc_j = Σ_i δ(y_i = j)·(c_j − x_i) / (1 + Σ_i δ(y_i = j))
     (4)  L    = L_S + λ · L_C                          joint loss (L_S: softmax loss)
     Algorithm 1:  c_j ← c_j − α · Δc_j                 α ∈ (0, 1]: the centers' learning rate
 
-Like the authors' Caffe layer and every Keras loss, L_C here is averaged over
-the batch (1/(2m) instead of 1/2), so λ does not have to change with the batch
-size. Everything here is plain TensorFlow: it runs eagerly, inside
+Like the authors' Caffe layers and every Keras loss, L_S and L_C here are
+averaged over the batch (1/m and 1/(2m) instead of 1 and 1/2), so λ does not
+have to change with the batch size. Everything here is plain TensorFlow: it runs eagerly, inside
 ``tf.function`` and with ``jit_compile=True``.
 """
 
 import tensorflow as tf
 
 from centerloss import checks
+
+
+def softmax_loss(logits, labels) -> tf.Tensor:
+    """Softmax loss L_S of a batch, eq. (1) averaged over the batch.
+
+    Args:
+      logits: float tensor [m, num_classes], W^T x_i + b (any float dtype;
+        computed in float32, so a bfloat16 or float16 network loses nothing here).
+      labels: integer tensor [m], class ids y_i.
+
+    Returns:
+      Scalar float32 tensor, the mean cross-entropy in nats.
+    """
+    # Plain TF rather than a keras.losses object, which would also divide by
+    # the replica count behind the caller's back.
+    return tf.reduce_mean(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=tf.cast(logits, tf.float32)
+        )
+    )
+
+
+def joint_loss(logits, features, labels, centers, lambda_: float) -> dict[str, tf.Tensor]:
+    """The joint loss of eq. (4) and its two terms, for one batch.
+
+    Args:
+      logits: float tensor [m, num_classes].
+      features: float tensor [m, d], the deep features x_i.
+      labels: integer tensor [m].
+      centers: tensor or variable [num_classes, d].
+      lambda_: λ ≥ 0, the weight of center loss.
+
+    Returns:
+      ``{"loss": L_S + λ·L_C, "softmax_loss": L_S, "center_loss": L_C}``,
+      scalar float tensors (the names Keras logs them under).
+    """
+    softmax = softmax_loss(logits, labels)  # L_S, eq. (1)
+    centered = center_loss(features, labels, centers)  # L_C, eq. (2)
+    return {
+        "loss": softmax + lambda_ * centered,  # eq. (4)
+        "softmax_loss": softmax,
+        "center_loss": centered,
+    }
 
 
 def center_loss(features, labels, centers) -> tf.Tensor:

@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from centerloss import checks
-from centerloss.loss import apply_center_step, center_loss
+from centerloss.loss import apply_center_step, joint_loss
 
 # Why the last training step refused its batch (0: it did not; 1 and 2 are
 # checks.batch_problem's codes). Kept in a variable so that fit can raise on
@@ -242,16 +242,7 @@ class CenterLossModel(keras.Model):
         # Validate first: the checked tensors carry the asserts, so a bad batch
         # stops the step before any weight or center changes.
         features, labels = checks.check_batch(features, labels, self.centers.value)
-        # L_S, eq. (1), batch mean. Plain TF rather than a keras.losses object,
-        # which would also divide by the replica count behind our back.
-        softmax = tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=labels, logits=tf.cast(logits, tf.float32)
-            )
-        )
-        centered = center_loss(features, labels, self.centers)  # L_C, eq. (2), batch mean
-        joint = softmax + self.lambda_ * centered  # eq. (4)
-        losses = {"loss": joint, "softmax_loss": softmax, "center_loss": centered}
+        losses = joint_loss(logits, features, labels, self.centers, self.lambda_)
         return losses, features, labels
 
     def _check_step(self, features, labels, loss):

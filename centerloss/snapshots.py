@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from centerloss.config import check_positive_int
 from centerloss.files import atomic_output, with_suffix
-from centerloss.loss import center_loss
+from centerloss.loss import joint_loss
 from centerloss.metrics import feature_metrics
 
 SPLITS = ("train", "test")
@@ -266,18 +266,9 @@ class SnapshotCallback(keras.callbacks.Callback):
                 "model.lambda_; train a centerloss.CenterLossModel, or pass validate=False."
             )
         labels = self._labels["test"]
-        softmax = float(
-            tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(
-                    labels=labels, logits=logits.astype(np.float32)
-                )
-            )
-        )
-        centered = float(center_loss(self._features["test"][-1], labels, self._centers[-1]))
+        losses = joint_loss(logits, self._features["test"][-1], labels, self._centers[-1], lambda_)
         return {
-            "val_loss": softmax + lambda_ * centered,  # eq. (4)
-            "val_softmax_loss": softmax,
-            "val_center_loss": centered,
+            **{f"val_{name}": float(value) for name, value in losses.items()},
             "val_accuracy": float(np.mean(logits.argmax(axis=1) == labels)),
         }
 

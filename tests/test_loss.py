@@ -1,4 +1,4 @@
-"""The functional core against the NumPy reference of eqs. (2)-(3) and Algorithm 1."""
+"""The functional core against the NumPy reference of eqs. (1)-(4) and Algorithm 1."""
 
 import numpy as np
 import pytest
@@ -25,6 +25,32 @@ def test_center_loss_matches_reference(seed):
     got = centerloss.center_loss(features, labels, centers)
     assert got.shape == ()
     np.testing.assert_allclose(got, reference.center_loss(features, labels, centers), rtol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_joint_loss_is_softmax_plus_lambda_center_loss(seed):
+    features, labels, centers = random_batch(seed)
+    logits = np.random.default_rng(seed).normal(scale=3.0, size=(32, NUM_CLASSES))
+    softmax = reference.softmax_cross_entropy(logits, labels)  # eq. (1)
+    centered = reference.center_loss(features, labels, centers)  # eq. (2)
+    # bfloat16 logits, as a mixed-precision network gives: the loss is still float32.
+    got = centerloss.joint_loss(
+        tf.constant(logits, tf.bfloat16), features, labels, centers, lambda_=0.3
+    )
+    assert {name: value.dtype for name, value in got.items()} == dict.fromkeys(
+        ("loss", "softmax_loss", "center_loss"), tf.float32
+    )
+    bf16_logits = tf.cast(tf.constant(logits, tf.bfloat16), tf.float64).numpy()
+    np.testing.assert_allclose(
+        got["softmax_loss"], reference.softmax_cross_entropy(bf16_logits, labels), rtol=1e-5
+    )
+    np.testing.assert_allclose(got["center_loss"], centered, rtol=1e-5)
+    np.testing.assert_allclose(
+        got["loss"],
+        reference.softmax_cross_entropy(bf16_logits, labels) + 0.3 * centered,
+        rtol=1e-5,
+    )
+    np.testing.assert_allclose(centerloss.softmax_loss(logits, labels), softmax, rtol=1e-5)
 
 
 def test_gradient_reaches_features_only_and_matches_finite_differences():
