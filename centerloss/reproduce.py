@@ -35,7 +35,6 @@ import dataclasses
 import json
 import math
 import os
-import platform
 import signal
 import sys
 import threading
@@ -283,7 +282,7 @@ class _Trainer:
             self._checkpoint()
         if not (finished_before and self.result.exists()):  # else it is there, machine and all
             # Compressed: a few MB per λ, small enough to commit with the report.
-            state = {**self._state(), "machine": machine()}
+            state = {**self._state(), "machine": runtime.machine()}
             checkpoint.save(self.result, state, self.snapshots.to_arrays(), compressed=True)
         self.progress.end_run(self.label, self.metrics, self.seconds)
         return Run(self.lambda_, self.model, self.snapshots.history, self.snapshots, self.metrics)
@@ -702,35 +701,6 @@ def lambda_grid(runs, class_names, setting):
         suptitle=f"Test features, softmax + λ · center loss ({setting})",
         class_names=list(class_names),
     )
-
-
-def machine():
-    """What ran the job: CPU model and count, bfloat16 instructions, GPUs, versions."""
-    import tensorflow as tf
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            cpu = next(
-                (
-                    line.split(":", 1)[1].strip()
-                    for line in cpuinfo
-                    if line.startswith("model name")
-                ),
-                cpu,
-            )
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "bf16_instructions": runtime.bf16_instructions(),
-        "gpus": [gpu.name for gpu in tf.config.list_physical_devices("GPU")],
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "python": platform.python_version(),
-    }
 
 
 def _machine_text(info):

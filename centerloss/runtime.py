@@ -87,16 +87,48 @@ def bf16_instructions() -> list[str]:
     return []
 
 
-def describe() -> str:
-    """Versions of centerloss, TensorFlow, Keras and Python, and the accelerators found."""
+def cpu_model() -> str:
+    """The CPU's model name, e.g. ``"AMD EPYC 9R14"``; the architecture if unknown."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict:
+    """What runs this process: CPU model and count, bfloat16 instructions, GPUs, versions.
+
+    The record a job keeps with its results (``reproduce``'s result files),
+    and what ``python -m centerloss --version`` prints (:func:`describe`).
+    """
     tf = import_tensorflow()
-    gpus = tf.config.list_physical_devices("GPU")
-    bf16 = bf16_instructions()
+    affinity = getattr(os, "sched_getaffinity", None)
+    return {
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": len(affinity(0)) if affinity else None,
+        "bf16_instructions": bf16_instructions(),
+        "gpus": [gpu.name for gpu in tf.config.list_physical_devices("GPU")],
+        "centerloss": __version__,
+        "tensorflow": tf.__version__,
+        "keras": metadata.version("keras"),
+        "python": platform.python_version(),
+    }
+
+
+def describe() -> str:
+    """:func:`machine` as the lines ``python -m centerloss --version`` prints."""
+    info = machine()
+    bf16 = info["bf16_instructions"]
     lines = [
-        f"centerloss {__version__}",
-        f"TensorFlow {tf.__version__}, Keras {metadata.version('keras')}, "
-        f"Python {platform.python_version()}",
-        f"GPU: {', '.join(gpu.name for gpu in gpus) if gpus else 'none found'}",
+        f"centerloss {info['centerloss']}",
+        f"TensorFlow {info['tensorflow']}, Keras {info['keras']}, Python {info['python']}",
+        f"GPU: {', '.join(info['gpus']) or 'none found'}",
+        f"CPU: {info['cpu']}, {info['usable_cpus'] or info['cpu_count']} usable cores",
         f"CPU bfloat16 instructions: {', '.join(bf16) if bf16 else 'none found'}"
         + (" (--precision bfloat16 is faster here)" if bf16 else ""),
     ]

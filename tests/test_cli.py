@@ -271,7 +271,8 @@ def test_version_names_versions_and_accelerators_without_startup_lines():
     assert lines[1].startswith(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, Python ")
     gpus = tf.config.list_physical_devices("GPU")
     assert lines[2] == "GPU: " + (", ".join(gpu.name for gpu in gpus) if gpus else "none found")
-    assert lines[3].startswith("CPU bfloat16 instructions: ")
+    assert lines[3] == f"CPU: {runtime.cpu_model()}, {len(os.sched_getaffinity(0))} usable cores"
+    assert lines[4].startswith("CPU bfloat16 instructions: ")
 
 
 def test_help_names_every_option(capsys):
