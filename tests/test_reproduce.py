@@ -216,17 +216,22 @@ def test_learning_rate_follows_caffes_multistep_policy():
     assert rates == pytest.approx([0.01, 0.01, 0.008, 0.008, 0.0064, 0.0064])
 
 
-def test_command_line_end_to_end(tmp_path, capsys):
+def command_line(folder):
+    """``reproduce``'s first arguments: 2 iterations on a tiny mnist.npz written to ``folder``."""
     data = load_embedded()
     np.savez(
-        tmp_path / "mnist.npz",
+        folder / "mnist.npz",
         x_train=(data.x_train[:128, ..., 0] * 255).astype(np.uint8),
         y_train=data.y_train[:128],
         x_test=(data.x_test[:50, ..., 0] * 255).astype(np.uint8),
         y_test=data.y_test[:50],
     )
+    return ["reproduce", "--dataset", str(folder / "mnist.npz"), "--iterations", "2"]
+
+
+def test_command_line_end_to_end(tmp_path, capsys):
     output = tmp_path / "out"
-    argv = ["reproduce", "--dataset", str(tmp_path / "mnist.npz"), "--iterations", "2"]
+    argv = command_line(tmp_path)
     assert main([*argv, "--lambdas", "0", "0.01", "--output", str(output)]) == 0
     assert {path.name for path in output.iterdir()} == {
         CHECKPOINT_FOLDER,
@@ -250,15 +255,7 @@ def test_command_line_end_to_end(tmp_path, capsys):
 def test_a_sweep_finished_a_lambda_at_a_time_reports_as_one_job(tmp_path, capsys):
     """λ = 0 finished, its checkpoints deleted (as after a commit to git or a move to
     another machine), then λ = 0.01 added: the same report as one uninterrupted job."""
-    data = load_embedded()
-    np.savez(
-        tmp_path / "mnist.npz",
-        x_train=(data.x_train[:128, ..., 0] * 255).astype(np.uint8),
-        y_train=data.y_train[:128],
-        x_test=(data.x_test[:50, ..., 0] * 255).astype(np.uint8),
-        y_test=data.y_test[:50],
-    )
-    argv = ["reproduce", "--dataset", str(tmp_path / "mnist.npz"), "--iterations", "2"]
+    argv = command_line(tmp_path)
     whole, pieces = tmp_path / "whole", tmp_path / "pieces"
     assert main([*argv, "--lambdas", "0", "0.01", "--output", str(whole)]) == 0
     assert main([*argv, "--lambdas", "0", "--output", str(pieces)]) == 0
