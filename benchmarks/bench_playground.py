@@ -18,7 +18,7 @@ import argparse
 import statistics
 import time
 
-from centerloss.playground import Playground, Settings
+from centerloss.apps.playground import Playground, Settings
 
 
 def press_train(app, lambda_):

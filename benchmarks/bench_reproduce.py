@@ -18,7 +18,6 @@ Usage: python benchmarks/bench_reproduce.py [--rounds 3] [--steps 32] [--dataset
 
 import argparse
 import dataclasses
-import io
 import statistics
 import tempfile
 import time
@@ -26,13 +25,13 @@ from pathlib import Path
 
 import keras
 
-from centerloss import runtime
+from centerloss.apps import runtime
+from centerloss.apps.reproduce.settings import PaperSettings
+from centerloss.apps.reproduce.trainer import Trainer, caffe_inputs
 from centerloss.data import load_dataset
 from centerloss.model import CenterLossModel
 from centerloss.networks import lenet_plus_plus
-from centerloss.paper import PaperSettings
 from centerloss.precision import dtype_policy
-from centerloss.reproduce import Progress, _Trainer, caffe_inputs
 
 
 def fit_variant(data, settings):
@@ -63,9 +62,10 @@ def fit_variant(data, settings):
 
 def reproduce_variant(data, settings, steps_per_call, folder):
     """``reproduce``'s loop, trained from step ``first`` to ``last`` of its one epoch."""
-    trainer = _Trainer(
+    trainer = Trainer(
         data, settings, settings.lambdas[0], folder / f"{steps_per_call}.npz",
-        Progress(settings.iterations, stream=io.StringIO()), steps_per_call,
+        keras.callbacks.Callback(), steps_per_call,  # a progress line that shows nothing
+        result=folder / f"result-{steps_per_call}.npz",
     )  # fmt: skip
 
     def train(first, last):

@@ -1,6 +1,6 @@
 """Cost of the recipe's per-epoch extras, relative to a bare training epoch.
 
-The extras are everything ``experiment.train`` does each epoch besides training:
+The extras are everything ``recipe.train`` does each epoch besides training:
 the features of ``snapshot_size`` training and test images and the ``val_``
 metrics. Two ways, timed in the same ``fit``, interleaved epoch by epoch
 (their order alternates), so a CPU that speeds up or slows down affects both:
@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 from centerloss.data import load_dataset
-from centerloss.experiment import DEFAULTS, build_model, snapshot_recorder
+from centerloss.recipe import DEFAULTS, build_model, snapshot_recorder
 
 
 class Interleaved(keras.callbacks.Callback):

@@ -7,7 +7,7 @@
    (goal: ≥ 1.4× on CPUs with BF16 instructions; the script prints which the CPU has).
 3. The compact CNN's images/s (float32, batch 64), with the recipe's
    ``steps_per_execution=32`` vs one step per call into TensorFlow
-   (goal: ≥ 1.2×; the numbers are the same, ``tests/test_experiment.py``).
+   (goal: ≥ 1.2×; the numbers are the same, ``tests/test_recipe.py``).
 
 Every variant trains ``--images`` images per timed epoch; the variants take
 turns, ``--rounds`` times, and the script prints best-of-N and median.
@@ -22,7 +22,7 @@ import time
 
 import keras
 
-from centerloss import runtime
+from centerloss.apps import runtime
 from centerloss.data import load_embedded
 from centerloss.model import CenterLossModel
 from centerloss.networks import compact_cnn, lenet_plus_plus

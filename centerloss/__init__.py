@@ -9,12 +9,21 @@ The public surface, importable from the package itself::
     centerloss.joint_loss(logits, features, labels, centers, lambda_)  # eq. (4)
     centerloss.update_centers(centers, features, labels, alpha)     # eq. (3), Algorithm 1
 
-and the submodules the lessons use: ``centerloss.data`` (``load_dataset``),
-``centerloss.networks``, ``centerloss.config`` (``TrainingConfig``),
-``centerloss.experiment``, ``centerloss.snapshots``,
-``centerloss.metrics``, ``centerloss.plots`` and ``centerloss.compat`` (the
-article's TF1 API). Names are loaded on first use, so ``import centerloss``
-is cheap and ``python -m centerloss --help`` needs no TensorFlow.
+The package has three layers, and each imports only the ones above it:
+
+* **the paper's core**: ``loss`` (eqs. 1-4 and Algorithm 1, with their numbers),
+  ``model`` (``CenterLossModel``, the Keras wiring), ``checks`` (input
+  validation) and ``article`` (the TF1 API of the article this project grew
+  from, with its two flaws fixed);
+* **the library the lessons import**: ``config`` (``TrainingConfig``), ``data``
+  (``load_dataset``), ``networks``, ``recipe`` (the classroom recipe: ``train``,
+  ``compare``), ``snapshots``, ``metrics``, ``plots``, ``live``, ``legibility``,
+  ``precision`` and ``files``;
+* **the programs** in ``centerloss.apps``: the command line, the demo,
+  ``reproduce`` and the playground. The library never imports them.
+
+Names are loaded on first use, so ``import centerloss`` is cheap and
+``python -m centerloss --help`` needs no TensorFlow.
 """
 
 import importlib
@@ -41,15 +50,16 @@ _EXPORTS = {
     "update_centers": "centerloss.loss",
 }
 _SUBMODULES = (
-    "compat",
+    "article",
     "config",
     "data",
-    "experiment",
+    "live",
+    "loss",
     "metrics",
     "model",
-    "loss",
     "networks",
     "plots",
+    "recipe",
     "snapshots",
 )
 __all__ = [*_EXPORTS, *_SUBMODULES]

@@ -1,7 +1,7 @@
-"""``python -m centerloss demo``: see ``centerloss.cli``."""
+"""``python -m centerloss demo``: see ``centerloss.apps.cli``."""
 
 import sys
 
-from centerloss.cli import main
+from centerloss.apps.cli import main
 
 sys.exit(main())

@@ -57,7 +57,8 @@ class TrainingProgress(keras.callbacks.Callback):
     """One progress line, updated in place while ``fit`` runs.
 
     The line reads "<label> · epoch k/E · loss … · accuracy … · val_accuracy …
-    · 12 s" (the ``val_`` values once validation has run). It is updated at
+    · 12 s · 0:30 left" (the ``val_`` values once validation has run; the time
+    left, at this run's speed so far, until the last epoch ends). It is updated at
     the end of every epoch and, with ``every_steps``, every that many
     training steps.
 
@@ -94,16 +95,20 @@ class TrainingProgress(keras.callbacks.Callback):
         self._updates = 0
         self._logs = {}
         self._started = None
+        self._first_step = None  # where this session's training began, for the time left
 
     def on_train_begin(self, logs=None):
         self._started = time.perf_counter()
         self._epoch = 0
+        self._first_step = None
         stream = self.stream or sys.stdout
         self._terminal = hasattr(stream, "isatty") and stream.isatty()
         self._show(self._progress(step=None))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        if self._first_step is None:  # fit(initial_epoch=...) or a resumed loop starts later
+            self._first_step = epoch * (self.params.get("steps") or 0)
         self._updates = 0  # step updates shown in this epoch
 
     def on_train_batch_end(self, batch, logs=None):
@@ -136,8 +141,23 @@ class TrainingProgress(keras.callbacks.Callback):
             )
         parts.append(position)
         parts += [f"{key} {float(self._logs[key]):.3f}" for key in _KEYS if key in self._logs]
-        parts.append(f"{time.perf_counter() - self._started:.0f} s")
+        elapsed = time.perf_counter() - self._started
+        parts.append(f"{elapsed:.0f} s")
+        left = self._seconds_left(step, elapsed)
+        if left is not None:
+            parts.append(f"{duration_text(left)} left")
         return " · ".join(parts)
+
+    def _seconds_left(self, step, elapsed):
+        """Seconds to the last epoch's end at this session's speed; None before the first
+        step, once done, or when ``params`` has no step count."""
+        epochs, steps = self.params.get("epochs"), self.params.get("steps")
+        if not (epochs and steps and self._first_step is not None):
+            return None
+        done = self._epoch * steps + (step or 0)  # step: within the epoch under way
+        if done <= self._first_step or done >= epochs * steps:
+            return None
+        return (epochs * steps - done) * elapsed / (done - self._first_step)
 
     def _show(self, line, epoch_end=False):
         self.line = line
@@ -260,6 +280,13 @@ class LiveFeaturePlot(TrainingProgress):
             from IPython.display import Image
 
             self._display(Image(data=buffer.getvalue(), format="png"))
+
+
+def duration_text(seconds):
+    """ "0:42", "12:05" or "1:02:05" for a number of seconds."""
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 class _Text:

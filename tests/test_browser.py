@@ -36,7 +36,7 @@ NOTEBOOK = {
             "execution_count": None,
             "metadata": {},
             "outputs": [],
-            "source": "from centerloss.playground import Playground, Settings\n"
+            "source": "from centerloss.apps.playground import Playground, Settings\n"
             "Playground(Settings(epochs=1))",
         }
     ],

@@ -12,8 +12,8 @@ import pytest
 import tensorflow as tf
 
 import centerloss
-from centerloss import runtime
-from centerloss.cli import build_parser, main
+from centerloss.apps import runtime
+from centerloss.apps.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -155,7 +155,7 @@ def test_help_and_errors_do_not_import_tensorflow(tmp_path):
     ]
     script = (
         "import json, sys\n"
-        "from centerloss.cli import main\n"
+        "from centerloss.apps.cli import main\n"
         "results = []\n"
         "for argv in json.loads(sys.argv[1]):\n"
         "    try:\n"
@@ -229,7 +229,7 @@ def test_native_warning_after_startup_still_reaches_stderr():
     # cache is read only partly): that later native line must get through.
     script = (
         "import sys, tempfile\n"
-        "from centerloss import runtime\n"
+        "from centerloss.apps import runtime\n"
         "tf = runtime.import_tensorflow()\n"
         "print('imported', file=sys.stderr, flush=True)\n"
         "with tempfile.TemporaryDirectory() as folder:\n"
@@ -248,7 +248,7 @@ def test_hidden_lines_are_replayed_when_the_import_fails():
     # No TensorFlow needed: the mechanism, with a native write and a failing import.
     script = (
         "import os\n"
-        "from centerloss import runtime\n"
+        "from centerloss.apps import runtime\n"
         "with runtime._native_stderr_hidden():\n"
         "    os.write(2, b'hidden while all goes well\\n')\n"
         "with runtime._native_stderr_hidden():\n"

@@ -4,8 +4,8 @@ import json
 
 from PIL import Image
 
-from centerloss.cli import main
-from centerloss.experiment import TrainingConfig
+from centerloss.apps.cli import main
+from centerloss.recipe import TrainingConfig
 
 GIF_LIMIT = 3 * 2**20  # bytes: small enough for a README or a slide
 
@@ -24,13 +24,14 @@ def test_demo_end_to_end(tmp_path, capsys):
     }
     assert {p.name for p in output.iterdir()} == expected  # and no temporary files left over
     report = json.loads((output / "metrics.json").read_text())
-    assert report["dataset"] == "embedded"
+    assert report["dataset"] == {"name": "embedded", "train": 4000, "test": 1000}
     assert report["settings"]["epochs"] == 1
     lambdas = [run["lambda"] for run in report["runs"].values()]
     assert lambdas == [0.0, TrainingConfig().lambda_]
     for run in report["runs"].values():
         assert set(run["test_metrics"]) >= {"accuracy", "spread_ratio", "silhouette"}
         assert len(run["history"]["val_accuracy"]) == 1
+        assert run["training_seconds"] > 0
     gif = output / "features_over_epochs.gif"
     assert gif.stat().st_size < GIF_LIMIT
     with Image.open(gif) as frames:

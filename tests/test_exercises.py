@@ -5,7 +5,7 @@ answer (``<details>``) that quotes numbers from a real run of that setting.
 Each test here runs that setting and checks the answer's claim and numbers,
 so an answer that stops being true fails here. Where an answer quotes a
 playground run (lessons 02-06), the test runs exactly that playground setting
-(:func:`centerloss.playground.train_run`, cached per session so that answers
+(:func:`centerloss.apps.playground.train_run`, cached per session so that answers
 sharing a run train it once).
 
 The runs take several minutes, so these tests are marked ``exercises``:
@@ -26,8 +26,8 @@ from PIL import Image as PILImage
 
 import centerloss
 from centerloss import plots
+from centerloss.apps.playground import Settings, datasets_available, train_run
 from centerloss.data import load_dataset, select_classes
-from centerloss.experiment import TrainingConfig, train
 from centerloss.metrics import (
     center_lag,
     class_means,
@@ -36,7 +36,7 @@ from centerloss.metrics import (
     spread_ratio,
     verification_roc_auc_score,
 )
-from centerloss.playground import Settings, datasets_available, train_run
+from centerloss.recipe import TrainingConfig, train
 from centerloss.snapshots import Snapshots
 from tests.reference import updated_centers
 

@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 from keras.optimizers import LossScaleOptimizer
 
-from centerloss import demo, reproduce
-from centerloss.cli import main
+from centerloss.apps import demo
+from centerloss.apps.cli import main
+from centerloss.apps.reproduce.trainer import Trainer
 from centerloss.data import Dataset, load_embedded
-from centerloss.experiment import DEFAULTS, build_model, train
 from centerloss.model import CenterLossModel
 from centerloss.precision import dtype_policy
+from centerloss.recipe import DEFAULTS, build_model, train
 from tests.test_precision import DIM, INPUTS, NUM_CLASSES, M, data, weights
 
 # The logits are the last Dense's output times TINY (exact in float16): the
@@ -112,7 +113,7 @@ def test_reproduce_command_scales_the_loss_in_float16(mnist_file, tmp_path, monk
         models.append(trainer.model)
         raise _Stop
 
-    monkeypatch.setattr(reproduce._Trainer, "train", model_only)
+    monkeypatch.setattr(Trainer, "train", model_only)
     argv = ["reproduce", "--dataset", str(mnist_file), "--iterations", "2", "--lambdas", "0.01"]
     with pytest.raises(_Stop):
         main([*argv, "--precision", "float16", "--output", str(tmp_path / "out")])

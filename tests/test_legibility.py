@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from centerloss import legibility, plots  # noqa: E402
-from centerloss.experiment import run_label  # noqa: E402
+from centerloss.recipe import run_label  # noqa: E402
 from centerloss.snapshots import Snapshots  # noqa: E402
 
 DEMO = Path(__file__).parent / "data" / "demo_seed0_test_features.npz"

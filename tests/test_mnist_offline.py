@@ -14,7 +14,7 @@ import pytest
 from test_data import write_idx_folder
 
 from centerloss import data
-from centerloss.cli import main
+from centerloss.apps.cli import main
 from centerloss.data import DataError
 
 HEADER = "label," + ",".join(f"{row}x{col}" for row in range(1, 29) for col in range(1, 29))

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from centerloss import legibility, playground
+from centerloss import legibility
+from centerloss.apps.playground import Playground, Settings, runs, table
+from centerloss.apps.playground import app as playground_app
 from centerloss.data import DataError
-from centerloss.playground import Playground, Settings
 from tests.reference import spread_ratio as reference_ratio
 
 SHORT = Settings(epochs=2)  # the app's controls start here; runs take seconds
@@ -48,7 +49,7 @@ def test_train_draws_every_epoch_and_shows_the_metrics():
     # Epoch 0 (untrained) and each of the 2 epochs drawn live; the finished run's
     # picture is the last epoch's.
     assert len(redraws) == 3
-    assert app.image.value == redraws[-1] != playground.poster()
+    assert app.image.value == redraws[-1] != playground_app.poster()
     assert png_size(app.image.value) == (800, 368)
     # The table shows the run's test metrics; the status says it finished.
     for key in ("accuracy", "spread_ratio", "silhouette"):
@@ -57,7 +58,7 @@ def test_train_draws_every_epoch_and_shows_the_metrics():
     assert not app.train_button.disabled and app.stop_button.disabled
     # The live ratio of the last epoch drawn is that of the recorded test features.
     features, labels = run.snapshots.test_features[-1], run.snapshots.test_labels
-    assert np.isclose(playground.spread_ratio(features, labels), reference_ratio(features, labels))
+    assert np.isclose(table.spread_ratio(features, labels), reference_ratio(features, labels))
     # The clusters are not hidden under their center rings.
     assert legibility.worst_hidden_share(app.figure) < 0.1
 
@@ -75,13 +76,15 @@ def test_two_settings_side_by_side_and_the_cache():
     # Going back to λ = 0 trains nothing: the cached run is shown at once.
     trained = []
     app._thread = None
-    original = playground.train_run
-    playground.train_run = lambda *args, **kwargs: trained.append(args) or original(*args, **kwargs)
+    original = playground_app.train_run
+    playground_app.train_run = lambda *args, **kwargs: (
+        trained.append(args) or original(*args, **kwargs)
+    )
     try:
         app.lambda_.value = "0"
         app.train_button.click()
     finally:
-        playground.train_run = original
+        playground_app.train_run = original
     assert not trained and not app.training
     assert app.runs[-1] is first and app.runs[-2] is second
     assert "from the cache" in app.status.value
@@ -115,27 +118,25 @@ def test_stop_ends_within_an_epoch_and_keeps_the_run():
 def test_the_metrics_table_keeps_its_layout_while_a_run_trains():
     """Fixed column widths and no wrapping: a growing run label cannot re-flow the table."""
     metrics = {"accuracy": 0.9, "spread_ratio": 0.2, "silhouette": 0.5}
-    finished = playground._row(SHORT, metrics)
-    training = playground._row(SHORT, metrics, state="training: epoch 1 of 6")
+    finished = table.metrics_row(SHORT, metrics)
+    training = table.metrics_row(SHORT, metrics, state="training: epoch 1 of 6")
     assert finished["run"].endswith("\n(finished)")  # the state on a line of its own
     for rows in ([finished], [finished, training]):
-        table = playground._table(rows)
-        assert f'style="{playground._TABLE}"' in table and "table-layout: fixed" in table
-        assert table.count("<br>") == len(rows)
-        assert (
-            re.findall(r"<col[^>]*>", table)[0] == f'<col style="width: {playground._RUN_COLUMN}">'
-        )
-        cells = re.findall(r"<t[hd] style=\"([^\"]+)\"", table)
+        page = table.table_html(rows)
+        assert f'style="{table.TABLE_STYLE}"' in page and "table-layout: fixed" in page
+        assert page.count("<br>") == len(rows)
+        assert re.findall(r"<col[^>]*>", page)[0] == f'<col style="width: {table.RUN_COLUMN}">'
+        cells = re.findall(r"<t[hd] style=\"([^\"]+)\"", page)
         assert cells and all("white-space: nowrap" in style for style in cells)
 
 
 def test_the_data_sets_offered_are_those_on_this_machine(monkeypatch, tmp_path):
-    monkeypatch.setattr(playground, "FASHION_SYSTEM_DIR", tmp_path / "absent")
-    monkeypatch.setattr(playground, "mnist_is_local", lambda: False)
-    assert playground.datasets_available() == ["embedded"]
-    monkeypatch.setattr(playground, "FASHION_SYSTEM_DIR", tmp_path)
-    monkeypatch.setattr(playground, "mnist_is_local", lambda: True)
-    assert playground.datasets_available() == ["embedded", "mnist", "fashion-mnist"]
+    monkeypatch.setattr(runs, "FASHION_SYSTEM_DIR", tmp_path / "absent")
+    monkeypatch.setattr(runs, "mnist_is_local", lambda: False)
+    assert runs.datasets_available() == ["embedded"]
+    monkeypatch.setattr(runs, "FASHION_SYSTEM_DIR", tmp_path)
+    monkeypatch.setattr(runs, "mnist_is_local", lambda: True)
+    assert runs.datasets_available() == ["embedded", "mnist", "fashion-mnist"]
     assert Playground(SHORT).dataset.options == ("embedded", "mnist", "fashion-mnist")
 
 
@@ -164,7 +165,7 @@ def test_an_error_while_training_is_shown_in_the_app(monkeypatch):
     def missing(name, seed=0):
         raise DataError("Fashion-MNIST is not installed. Install it with: apt-get install ...")
 
-    monkeypatch.setattr(playground, "playground_data", missing)
+    monkeypatch.setattr(runs, "playground_data", missing)
     app = Playground(SHORT)
     press_train(app)
     assert "DataError: Fashion-MNIST is not installed" in app.status.value
@@ -177,8 +178,8 @@ def test_without_a_kernel_the_cell_shows_a_finished_comparison_and_a_sentence():
     assert bundle["text/plain"].startswith("The playground runs in a live notebook")
     assert "<p>The playground runs in a live notebook" in bundle["text/html"]
     image = re.search(r'src="data:image/png;base64,([^"]+)"', bundle["text/html"]).group(1)
-    assert base64.b64decode(image) == playground.poster()
-    assert png_size(playground.poster()) == (800, 368)  # the app's own figure
+    assert base64.b64decode(image) == playground_app.poster()
+    assert png_size(playground_app.poster()) == (800, 368)  # the app's own figure
 
 
 def test_settings_check_every_value():

@@ -7,11 +7,11 @@ import keras
 import numpy as np
 import pytest
 
-from centerloss.cli import build_parser
+from centerloss.apps.cli import build_parser
 from centerloss.config import TrainingConfig
 from centerloss.data import Dataset, load_embedded
-from centerloss.experiment import train
 from centerloss.precision import POLICIES, dtype_policy
+from centerloss.recipe import train
 
 POLICY_COMPUTE = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from centerloss.cli import build_parser
+from centerloss.apps.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

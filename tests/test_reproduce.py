@@ -11,13 +11,16 @@ import keras
 import numpy as np
 import pytest
 
-from centerloss import checkpoint
-from centerloss.cli import main
+from centerloss.apps.cli import main
+from centerloss.apps.reproduce import checkpoint
+from centerloss.apps.reproduce.job import reproduce
+from centerloss.apps.reproduce.report import headline_pair
+from centerloss.apps.reproduce.results import CHECKPOINT_FOLDER
+from centerloss.apps.reproduce.settings import PaperSettings
 from centerloss.data import Dataset, load_embedded
-from centerloss.experiment import Run
+from centerloss.live import TrainingProgress
 from centerloss.networks import lenet_plus_plus
-from centerloss.paper import PaperSettings
-from centerloss.reproduce import CHECKPOINT_FOLDER, Progress, headline_pair, reproduce
+from centerloss.recipe import Run
 from centerloss.snapshots import Snapshots
 
 # 8 steps per epoch: the runs below cross epoch ends, and are cut mid-epoch.
@@ -40,7 +43,7 @@ def tiny_data():
 
 
 def quiet():
-    return Progress(2 * TINY.iterations, stream=io.StringIO())
+    return TrainingProgress(every_steps=1, mode="text", stream=io.StringIO())
 
 
 def final_state(runs):
@@ -139,13 +142,23 @@ def test_steps_per_call_changes_speed_not_numbers(tiny_data, uninterrupted, tmp_
     assert_same(final_state(one_by_one), uninterrupted)
 
 
-def test_progress_counts_steps_not_calls():
-    stream = io.StringIO()
-    progress = Progress(100, stream=stream)
-    progress.start_run("run", 0)
-    progress.update(32, {"loss": 1.0, "accuracy": 0.5})
-    progress.update(40, {"loss": 1.0, "accuracy": 0.5})
-    assert progress.session_steps == 40
+def test_the_progress_line_counts_steps_not_calls_and_says_the_time_left():
+    # The trainer drives the lessons' progress line as fit does: after each call into
+    # TensorFlow (here 3 steps), with the index of the call's last step in the epoch.
+    progress = TrainingProgress(every_steps=1, mode="text", stream=io.StringIO())
+    progress.set_params({"epochs": 3, "steps": 8})
+    progress.on_train_begin()
+    progress.on_epoch_begin(0)
+    for last in (2, 5):
+        progress.on_train_batch_end(last, {"loss": 1.0, "accuracy": 0.5})
+    assert "epoch 1/3, step 6/8" in progress.line and progress.line.endswith(" left")
+    progress.on_train_batch_end(7, {"loss": 1.0, "accuracy": 0.5})
+    progress.on_epoch_end(0, {"loss": 1.0, "accuracy": 0.5})
+    assert "epoch 1/3 · loss 1.000" in progress.line and progress.line.endswith(" left")
+    for epoch in (1, 2):
+        progress.on_epoch_begin(epoch)
+        progress.on_epoch_end(epoch, {"loss": 1.0, "accuracy": 0.5})
+    assert "epoch 3/3" in progress.line and not progress.line.endswith(" left")  # done
 
 
 def test_existing_checkpoints_need_resume_and_the_same_settings(tiny_data, tmp_path):

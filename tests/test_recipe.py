@@ -1,4 +1,4 @@
-"""Tests for centerloss.experiment: the recipe's model, recorder and one short run."""
+"""Tests for centerloss.recipe: the recipe's model, recorder and one short run."""
 
 import dataclasses
 
@@ -7,7 +7,7 @@ import pytest
 
 from centerloss import CenterLossModel
 from centerloss.data import Dataset
-from centerloss.experiment import DEFAULTS, build_model, snapshot_recorder, train
+from centerloss.recipe import DEFAULTS, build_model, snapshot_recorder, train
 
 
 @pytest.fixture(scope="module")

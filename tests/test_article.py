@@ -5,7 +5,7 @@ import pytest
 import reference
 import tensorflow as tf
 
-from centerloss.compat import get_center_loss
+from centerloss.article import get_center_loss
 
 tf1 = tf.compat.v1
 NUM_CLASSES, DIM = 5, 3

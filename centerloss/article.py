@@ -6,7 +6,7 @@ num_classes)`` for TF1 graph mode. This module keeps its signature and
 semantics so that the article's training snippet runs under
 ``tf.compat.v1`` with one changed import::
 
-    from centerloss.compat import get_center_loss
+    from centerloss.article import get_center_loss
 
 Two flaws of the article are fixed in the docs, not by changing its numbers:
 

@@ -109,22 +109,30 @@ def snapshot_recorder(data, config=DEFAULTS, *, validate=True):
     )
 
 
-def train(data, config=DEFAULTS, lambda_=None, verbose=0, callbacks=()):
+def train(data, config=DEFAULTS, lambda_=None, verbose=0, callbacks=(), *, recorder=None):
     """Train one network on ``data`` (a ``centerloss.data.Dataset``).
+
+    The one training path of the lessons, the demo and the playground; what
+    they do besides training (a progress line, a live plot, a Stop button)
+    they pass in as Keras callbacks.
 
     Args:
       data: the Dataset; its class count sets the softmax width.
       config: a ``TrainingConfig``.
       lambda_: overrides ``config.lambda_`` (``compare`` passes 0 and λ).
       verbose: Keras's fit verbosity (1: progress bar, 2: a line per epoch).
-      callbacks: extra Keras callbacks.
+      callbacks: extra Keras callbacks, called after the recorder.
+      recorder: the ``SnapshotCallback`` that records the run; default
+        :func:`snapshot_recorder` ``(data, config)``. Build it yourself to hand
+        it to a callback that draws what it records (``LiveFeaturePlot``).
 
     Returns:
       A ``Run``. The same config and data give the same numbers on one machine.
     """
     lambda_ = config.lambda_ if lambda_ is None else lambda_
     model = build_model(data, config, lambda_=lambda_)
-    recorder = snapshot_recorder(data, config)
+    if recorder is None:
+        recorder = snapshot_recorder(data, config)
     history = model.fit(
         data.x_train,
         data.y_train,

@@ -1,81 +1,51 @@
-"""``python -m centerloss demo``: train with and without center loss, write figures."""
+"""What the programs write: figures (PNG, GIF) and ``metrics.json``, each all or nothing.
+
+The demo and ``reproduce`` write the same files in the same layout, so a
+comparison of their runs reads the same wherever it came from.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 from centerloss import plots
-from centerloss.data import load_dataset
-from centerloss.experiment import TrainingConfig, metrics_table, run_label, train
 from centerloss.files import atomic_output
-from centerloss.live import TrainingProgress
 
 
-def run_demo(args):
-    """Run the demo for parsed command-line ``args``; return the exit code.
+def data_summary(data):
+    """{"name", "train", "test"}: which data set, and how many images of each split."""
+    return {"name": data.name, "train": len(data.x_train), "test": len(data.x_test)}
 
-    ``args`` have passed ``centerloss.cli``'s checks (λ > 0, the output folder
-    exists and is writable) before TensorFlow was imported.
+
+def write_metrics_json(path, data, settings, runs, per_run=None):
+    """Write ``metrics.json``: the data, the settings, and each run's test metrics and history.
+
+    Args:
+      path: the file to write (atomically).
+      data: the ``Dataset`` trained on.
+      settings: the dataclass of settings (``TrainingConfig``, ``PaperSettings``).
+      runs: {label: ``recipe.Run``}.
+      per_run: {label: dict} of more fields for a run (training time, machine,
+        precision), placed after its λ.
     """
-    config = TrainingConfig(
-        network=args.network,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        lambda_=args.lambda_,
-        alpha=args.alpha,
-        seed=args.seed,
-        precision=args.precision,
-    )
-    data = load_dataset(args.dataset, seed=args.seed)
-    print(f"Data: {data.name}, {len(data.x_train):,} training / {len(data.x_test):,} test images")
-    print(f"Settings: {config}")
-    started = time.perf_counter()
-    lambdas = (0.0, config.lambda_)  # as experiment.compare: same weights and batches
-    runs = {}
-    for number, lambda_ in enumerate(lambdas, start=1):
-        label = run_label(lambda_)
-        print(f"\nRun {number}/{len(lambdas)}: {label}", flush=True)
-        progress = [] if args.quiet else [TrainingProgress(label)]
-        run = train(data, config, lambda_=lambda_, callbacks=progress)
-        runs[run.label] = run
-    seconds = time.perf_counter() - started
-
-    plain, center = runs.values()
-    written = save_figures(
-        runs,
-        args.output,
-        class_names=list(data.class_names),
-        suptitle=f"Test features after {_epochs(config.epochs)} ({data.name})",
-    )
-    for key, run in zip(("softmax", "center_loss"), (plain, center), strict=True):
-        run.snapshots.save(args.output / f"snapshots_{key}.npz")
-        written.append(f"snapshots_{key}.npz")
+    per_run = per_run or {}
     report = {
-        "dataset": data.name,
-        "settings": dataclasses.asdict(config),
-        "training_seconds": round(seconds, 1),
+        "dataset": data_summary(data),
+        "settings": dataclasses.asdict(settings),
         "runs": {
-            label: {"lambda": run.lambda_, "test_metrics": run.metrics, "history": run.history}
+            label: {
+                "lambda": run.lambda_,
+                **per_run.get(label, {}),
+                "test_metrics": run.metrics,
+                "history": run.history,
+            }
             for label, run in runs.items()
         },
     }
-    with atomic_output(args.output / "metrics.json") as temporary:
+    with atomic_output(path) as temporary:
         temporary.write_text(json.dumps(report, indent=2))
-    written.append("metrics.json")
-
-    print(f"\nTest-set metrics after {_epochs(config.epochs)} ({seconds:.0f} s of training):")
-    print(metrics_table(runs))
-    ratio = center.metrics["spread_ratio"] / plain.metrics["spread_ratio"]
-    print(
-        f"\nCenter loss made the classes {1 / ratio:.1f}× more compact relative to their "
-        "separation (intra/inter ratio)."
-    )
-    print(f"Wrote {', '.join(written)} to {args.output}/")
-    return 0
 
 
 def save_figures(runs, output, *, class_names, suptitle):
@@ -85,7 +55,7 @@ def save_figures(runs, output, *, class_names, suptitle):
     class means (see :mod:`centerloss.plots`), so sizes and shapes compare.
 
     Args:
-      runs: {label: ``experiment.Run``} recorded at the same epochs, softmax
+      runs: {label: ``recipe.Run``} recorded at the same epochs, softmax
         only first.
       output: an existing folder.
       class_names: names indexed by class id.
@@ -153,8 +123,3 @@ def save_figure(fig, path):
     with atomic_output(path) as temporary:
         fig.savefig(temporary, dpi=110, bbox_inches="tight")
     plt.close(fig)
-
-
-def _epochs(count):
-    """ "1 epoch", "25 epochs"."""
-    return f"{count} epoch{'s' if count != 1 else ''}"

@@ -2,7 +2,7 @@
 
 Parsing and checking the options need no TensorFlow: ``--help`` and a bad
 option answer at once, with one line that names the flag as typed. A command
-imports TensorFlow quietly (``centerloss.runtime``) only once its options
+imports TensorFlow quietly (``centerloss.apps.runtime``) only once its options
 have passed.
 """
 
@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from centerloss import runtime
+from centerloss.apps import runtime
+from centerloss.apps.reproduce.settings import FIGURE_3_LAMBDAS, PaperSettings
 from centerloss.config import (
     PRECISIONS,
     TrainingConfig,
@@ -25,7 +26,6 @@ from centerloss.config import (
     check_positive_number,
     check_seed,
 )
-from centerloss.paper import FIGURE_3_LAMBDAS, PaperSettings
 
 PROG = "python -m centerloss"
 DEFAULTS = TrainingConfig()
@@ -282,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from centerloss.demo import run_demo
+    from centerloss.apps.demo import run_demo
 
     return run_demo(args)
 
@@ -366,6 +366,6 @@ def _check_reproduce(args: argparse.Namespace) -> None:
 
 
 def _run_reproduce(args: argparse.Namespace) -> int:
-    from centerloss.reproduce import run_reproduce
+    from centerloss.apps.reproduce.job import run_reproduce
 
     return run_reproduce(args)

@@ -2,7 +2,7 @@
 
 One cell shows the whole app::
 
-    from centerloss.playground import Playground
+    from centerloss.apps.playground import Playground
     Playground()
 
 Pick λ, α, the number of epochs, the data set and the seed, press **Train**:
@@ -20,211 +20,26 @@ lessons' worked answers use it).
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import io
 import math
 import threading
-import time
 from importlib import resources
 
-import keras
 from matplotlib.figure import Figure
 
 from centerloss import plots
-from centerloss.config import (
-    TrainingConfig,
-    check_alpha,
-    check_lambda,
-    check_positive_int,
-    check_seed,
+from centerloss.apps.playground.runs import (
+    PAPER_LAMBDAS,
+    PlaygroundRun,
+    Settings,
+    datasets_available,
+    train_run,
 )
-from centerloss.data import (
-    FASHION_SYSTEM_DIR,
-    Dataset,
-    load_dataset,
-    mnist_is_local,
-    subsample,
-)
-from centerloss.experiment import (
-    METRIC_COLUMNS,
-    build_model,
-    evaluate_test_set,
-    run_label,
-    snapshot_recorder,
-)
-from centerloss.metrics import spread_ratio
+from centerloss.apps.playground.table import live_row, metrics_row, table_html
+from centerloss.recipe import run_label
 
-EPOCHS = 6
-"""Default run length: about 20 s on a 2-core CPU, live drawing included
-(``benchmarks/bench_playground.py``), long enough for λ = 0.1 to make the
-classes clearly more compact than λ = 0 (intra/inter ratio 0.58×, seed 0)."""
-BATCH_SIZE = 32  # twice the lessons' number of steps per epoch: short runs need the steps
-
-TRAIN_SIZE, TEST_SIZE = 4000, 1000  # images per run: the embedded digits' split
-SNAPSHOT_SIZE = 500  # test images drawn each epoch (the metrics use all of them)
-DATASETS = ("embedded", "mnist", "fashion-mnist")  # what Settings.dataset takes
-PAPER_LAMBDAS = ("0", "0.001", "0.01", "0.1", "1")  # Figure 3's λ values, offered first
 POSTER = "playground.png"  # a finished comparison, shown before the first run
-
-_METRICS = ("accuracy", "spread_ratio", "silhouette")  # keys of feature_metrics shown
-
-
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """What one playground run is trained with; runs are cached by it.
-
-    Attributes:
-      dataset: "embedded" (MNIST digits shipped with the package), "mnist"
-        (the full MNIST, once README's first command has downloaded its data
-        package) or "fashion-mnist" (the Debian package); from the last two,
-        4,000 / 1,000 images are drawn, stratified.
-      lambda_: λ of eq. (4), ≥ 0; 0 is softmax alone.
-      alpha: α of Algorithm 1, in (0, 1].
-      epochs: passes over the 4,000 training images.
-      seed: seeds the data split, the weights and the batch order.
-    """
-
-    dataset: str = "embedded"
-    lambda_: float = 0.1
-    alpha: float = 0.5
-    epochs: int = EPOCHS
-    seed: int = 0
-
-    def __post_init__(self):
-        check_lambda(self.lambda_, "λ")
-        check_positive_int(self.epochs, "epochs")
-        check_seed(self.seed)
-        check_alpha(self.alpha, "α")
-        if self.dataset not in DATASETS:
-            raise ValueError(
-                f"dataset must be one of {', '.join(map(repr, DATASETS))}; got {self.dataset!r}."
-            )
-
-    def config(self) -> TrainingConfig:
-        """The lessons' recipe (compact CNN, Adam with cosine decay from 5e-3) at this length,
-        in batches of :data:`BATCH_SIZE`."""
-        return TrainingConfig(
-            epochs=self.epochs,
-            batch_size=BATCH_SIZE,
-            lambda_=self.lambda_,
-            alpha=self.alpha,
-            seed=self.seed,
-            snapshot_size=SNAPSHOT_SIZE,
-        )
-
-    @property
-    def label(self) -> str:
-        """E.g. "softmax + center loss (λ=0.1) · α=0.5 · 6 epochs · embedded · seed 0"."""
-        return (
-            f"{run_label(self.lambda_)} · α={self.alpha:g} · {self.epochs} epochs · "
-            f"{self.dataset} · seed {self.seed}"
-        )
-
-
-@dataclasses.dataclass
-class PlaygroundRun:
-    """One playground run, finished or stopped.
-
-    Attributes:
-      settings: the :class:`Settings` it was trained with.
-      snapshots: test features and centers of :data:`SNAPSHOT_SIZE` test
-        images at every epoch (epoch 0 untrained).
-      metrics: ``feature_metrics`` of all 1,000 test images after the last
-        epoch trained (accuracy, spread_ratio, silhouette, ...).
-      epochs_trained: epochs run; fewer than ``settings.epochs`` when stopped
-        (a stopped epoch counts when it had begun).
-      stopped: True when Stop ended it early.
-      seconds: training time, live drawing included.
-    """
-
-    settings: Settings
-    snapshots: object
-    metrics: dict
-    epochs_trained: int
-    stopped: bool
-    seconds: float
-
-
-def datasets_available() -> list[str]:
-    """The playground's data sets on this machine, in :data:`DATASETS` order: "embedded";
-    "mnist" once its data package is downloaded (README's first command); "fashion-mnist"
-    where the Debian package is installed."""
-    present = {
-        "embedded": True,
-        "mnist": mnist_is_local(),
-        "fashion-mnist": FASHION_SYSTEM_DIR.is_dir(),
-    }
-    return [name for name in DATASETS if present[name]]
-
-
-_DATA = {}  # (name, seed) -> Dataset: loaded once per kernel
-
-
-def playground_data(name: str, seed: int = 0) -> Dataset:
-    """The 4,000 / 1,000 images a playground run trains and tests on."""
-    if (name, seed) not in _DATA:
-        data = load_dataset(name, seed=seed)
-        _DATA[name, seed] = subsample(data, TRAIN_SIZE, TEST_SIZE, seed=seed)
-    return _DATA[name, seed]
-
-
-class _Watch(keras.callbacks.Callback):
-    """Calls ``on_epoch(snapshots)`` after each recorded epoch; stops when ``stop`` is set."""
-
-    def __init__(self, recorder, on_epoch, stop):
-        super().__init__()
-        self.recorder, self.on_epoch, self.stop = recorder, on_epoch, stop
-        self.epochs = 0
-
-    def on_train_begin(self, logs=None):
-        self.on_epoch(self.recorder.snapshots)  # epoch 0: the untrained features
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.stop.is_set():
-            self.model.stop_training = True  # Keras ends the epoch after this call
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epochs = epoch + 1
-        self.on_epoch(self.recorder.snapshots)
-
-
-def train_run(settings: Settings, on_epoch=None, stop: threading.Event | None = None):
-    """Train one playground run.
-
-    Args:
-      settings: a :class:`Settings`.
-      on_epoch: called with the ``Snapshots`` so far before training and after
-        every epoch (the app redraws there).
-      stop: when this event is set, training ends after the current call into
-        TensorFlow (at most 32 steps, under one epoch) and the run keeps what it trained.
-
-    Returns:
-      A :class:`PlaygroundRun`.
-    """
-    started = time.perf_counter()
-    stop = stop or threading.Event()
-    data = playground_data(settings.dataset, settings.seed)
-    config = settings.config()
-    model = build_model(data, config)
-    recorder = snapshot_recorder(data, config)
-    watch = _Watch(recorder, on_epoch or (lambda snapshots: None), stop)
-    model.fit(
-        data.x_train,
-        data.y_train,
-        batch_size=config.batch_size,
-        epochs=config.epochs,
-        callbacks=[recorder, watch],
-        verbose=0,
-    )
-    return PlaygroundRun(
-        settings=settings,
-        snapshots=recorder.snapshots,
-        metrics=evaluate_test_set(model, data, seed=settings.seed),
-        epochs_trained=watch.epochs,
-        stopped=stop.is_set() and watch.epochs < settings.epochs,
-        seconds=time.perf_counter() - started,
-    )
 
 
 class Playground:
@@ -381,12 +196,12 @@ class Playground:
     def _panels(self, live):
         """[(settings, snapshots, metrics row, stopped) or None] for the left and right panel."""
         finished = [
-            (run.settings, run.snapshots, _row(run.settings, run.metrics, run), run.stopped)
+            (run.settings, run.snapshots, metrics_row(run.settings, run.metrics, run), run.stopped)
             for run in self.runs
         ]
         if live is not None:
             settings, snapshots = live
-            finished.append((settings, snapshots, _live_row(settings, snapshots), False))
+            finished.append((settings, snapshots, live_row(settings, snapshots), False))
         panels = finished[-2:]
         return [None] * (2 - len(panels)) + panels
 
@@ -414,7 +229,7 @@ class Playground:
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=80)
         self.image.value = buffer.getvalue()
-        self.table.value = _table([panel[2] for panel in panels if panel is not None])
+        self.table.value = table_html([panel[2] for panel in panels if panel is not None])
 
     def _busy(self, busy):
         self.train_button.disabled = busy
@@ -440,59 +255,4 @@ _NO_KERNEL = (
 
 def poster() -> bytes:
     """The PNG shown before the first run: the app after λ = 0, then λ = 0.1, default settings."""
-    return (resources.files("centerloss") / "assets" / POSTER).read_bytes()
-
-
-def _row(settings, metrics, run=None, state="finished"):
-    """One table row: the run's label with its state on a second line, then the metrics."""
-    if run is not None and run.stopped:
-        state = f"stopped at epoch {run.epochs_trained}"
-    # The state has a line of its own, so a row keeps its height and width as it changes.
-    cells = {"run": f"{settings.label}\n({state})"}
-    for key in _METRICS:
-        value = metrics.get(key)
-        cells[METRIC_COLUMNS[key]] = "…" if value is None or math.isnan(value) else f"{value:.3f}"
-    return cells
-
-
-def _live_row(settings, snapshots):
-    """Metrics of the test images drawn so far (silhouette only once a run ends)."""
-    features, labels = snapshots.test_features[-1], snapshots.test_labels
-    accuracy = snapshots.history.get("val_accuracy", [math.nan])
-    metrics = {
-        "accuracy": accuracy[-1] if accuracy else math.nan,
-        "spread_ratio": spread_ratio(features, labels),
-    }
-    return _row(
-        settings, metrics, state=f"training: epoch {int(snapshots.epochs[-1])} of {settings.epochs}"
-    )
-
-
-def _table(rows):
-    if not rows:
-        return ""
-    # The run's name left-aligned, the numbers right-aligned under their titles.
-    align = ["left"] + ["right"] * (len(rows[0]) - 1)
-    # Fixed column widths: the table keeps its layout while a run's label grows
-    # ("training: epoch k of n") and shrinks again, instead of re-wrapping.
-    columns = f'<col style="width: {_RUN_COLUMN}">' + "<col>" * (len(rows[0]) - 1)
-    head = "".join(
-        f'<th style="{_CELL}; text-align: {side}">{html.escape(title)}</th>'
-        for title, side in zip(rows[0], align, strict=True)
-    )
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td style="{_CELL}; text-align: {side}">'
-            f"{html.escape(value).replace(chr(10), '<br>')}</td>"
-            for value, side in zip(row.values(), align, strict=True)
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return f'<table style="{_TABLE}">{columns}<tr>{head}</tr>{body}</table>'
-
-
-_TABLE = "table-layout: fixed; width: 960px"
-_RUN_COLUMN = "55%"  # the run's label and state; the metrics share the rest
-_CELL = "padding: 2px 12px; white-space: nowrap"
+    return (resources.files("centerloss.apps.playground") / "assets" / POSTER).read_bytes()
