@@ -233,7 +233,7 @@ def failing_download():
 def test_offline_mnist_names_both_fixes_and_local_alternative(monkeypatch, tmp_path):
     keras = pytest.importorskip("keras")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
-    monkeypatch.setattr(data.importlib.util, "find_spec", lambda name: None)  # not installed
+    monkeypatch.setattr(data.mnist.importlib.util, "find_spec", lambda name: None)  # not installed
     monkeypatch.setattr(keras.datasets.mnist, "load_data", failing_download)
     with pytest.raises(DataError) as err:
         data.load_mnist()
@@ -248,7 +248,7 @@ def test_offline_mnist_names_both_fixes_and_local_alternative(monkeypatch, tmp_p
 
 def test_fashion_without_any_source_names_both(monkeypatch, tmp_path):
     keras = pytest.importorskip("keras")
-    monkeypatch.setattr(data, "FASHION_SYSTEM_DIR", tmp_path / "not-installed")
+    monkeypatch.setattr(data.fashion_mnist, "FASHION_SYSTEM_DIR", tmp_path / "not-installed")
     monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", failing_download)
     with pytest.raises(DataError) as err:
         data.load_fashion_mnist()

