@@ -96,20 +96,12 @@ class TrainingConfig:
         "float16": the network computes in that type (Keras's "mixed_…" dtype
         policies) while its weights and the centers stay float32.
       steps_per_execution: training steps per call into TensorFlow (Keras's
-        ``compile`` option). The same numbers as 1, with fewer round trips
-        through Python: the compact CNN trains 1.2–1.5× faster on a 2-core
-        CPU with 32 (``benchmarks/bench_training.py``).
+        ``compile`` option): the same numbers as 1, with fewer round trips
+        through Python.
 
     The classroom recipe (compact CNN, 60 epochs of Adam with cosine decay
-    from 5e-3, batch 64; see ``centerloss.networks.compact_cnn``) was tuned on
-    the embedded 4,000/1,000 digits, by the λ = 0.1 run's test intra/inter
-    ratio relative to softmax alone (seed 0). Training longer helped (0.55×
-    in 25 epochs, 0.51× in 60, with a ±10 % shift), and so did a milder
-    augmentation: a ±5 % shift gives 0.41× in 60 epochs at test accuracy
-    0.975/0.974. Learning rates 2e-3 and 1e-2, batch 32, SGD with momentum,
-    AdamW, no softmax bias, no dropout, no shift, and rotation with zoom did
-    not help (0.46× to 0.69×, or accuracy below 0.95). docs/recipe.md gives the
-    three-seed numbers.
+    from 5e-3, batch 64; see ``centerloss.networks.compact_cnn``) and how it
+    was chosen: docs/recipe.md.
 
     Paper scale (Sec. 4.1; full MNIST, ``network="lenet++"``): see docs/reproducing.md.
     """
