@@ -1,12 +1,15 @@
-"""The playground: change λ, α and the data set, press Train, watch and compare short runs."""
+"""The playground: change λ, α and the data set, press Train, watch and compare short runs.
 
-from centerloss.apps.playground.app import (
-    Playground,
+Its modules: ``runs`` (a run without widgets: :class:`Settings`,
+:func:`train_run`), ``table`` (the metrics table) and ``app`` (the widget app).
+"""
+
+from centerloss.apps.playground.app import Playground, poster
+from centerloss.apps.playground.runs import (
     PlaygroundRun,
     Settings,
     datasets_available,
     playground_data,
-    poster,
     train_run,
 )
 
