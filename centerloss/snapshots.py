@@ -4,11 +4,13 @@
 and after every epoch it computes the features of a fixed, seeded subset of
 training and test images and copies the class centers, so the figures in
 :mod:`centerloss.plots` can replay training epoch by epoch. The result is a
-:class:`Snapshots`, which saves to and loads from one ``.npz`` file::
+:class:`Snapshots`, which saves to and loads from one ``.npz`` file and hands
+out any epoch as a :class:`FeatureSet`, what a feature panel draws::
 
     callback = SnapshotCallback(x_train, y_train, x_test, y_test, class_names=names)
     model.fit(x_train, y_train, epochs=10, callbacks=[callback])
     callback.snapshots.save("run.npz")
+    plots.plot_comparison({"my run": callback.snapshots.at(-1)})  # the last epoch
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -38,6 +41,27 @@ _ARRAY_FIELDS = (
     "centers",
 )
 _JSON_FIELDS = ("history", "class_names")
+
+
+class FeatureSet(NamedTuple):
+    """Features of some images, their labels and the class centers: one feature panel.
+
+    The dict-of-panels figures of :mod:`centerloss.plots` take ``{title: FeatureSet}``;
+    being a tuple, a plain ``(features, labels, centers)`` works there too.
+    :meth:`Snapshots.at` hands one out for any recorded epoch.
+
+    Attributes:
+      features: float array [N, d] (d = 2 to draw it).
+      labels: integer class ids [N].
+      centers: float array [C, d], row j the center of class j; None: no centers.
+      weights: the softmax layer's kernel [d, C], column j = w_j, for
+        :func:`centerloss.plots.plot_softmax_weights`; None elsewhere.
+    """
+
+    features: np.ndarray
+    labels: np.ndarray
+    centers: np.ndarray | None = None
+    weights: np.ndarray | None = None
 
 
 @dataclass(eq=False)  # eq=False: `==` on arrays is elementwise
@@ -76,6 +100,37 @@ class Snapshots:
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}; got {split!r}.")
         return getattr(self, f"{split}_features"), getattr(self, f"{split}_labels")
+
+    def at(self, epoch: int = -1, split: str = "test") -> FeatureSet:
+        """The features, labels and centers of ``split`` at one recorded epoch.
+
+        Args:
+          epoch: a recorded epoch number (a value of ``epochs``), or a negative
+            index counting back from the last record: -1 (default) is the last
+            recorded epoch, -2 the one before.
+          split: "train" or "test" subset.
+
+        Returns:
+          FeatureSet(features [n, d], labels [n], centers [C, d]), no weights.
+        """
+        features, labels = self.split(split)
+        epoch = int(epoch)
+        if epoch < 0:
+            if -epoch > len(self):
+                raise ValueError(
+                    f"epoch={epoch} counts back past the first record: {len(self)} epochs "
+                    f"were recorded, so use -1 to -{len(self)}, or an epoch number."
+                )
+            position = epoch
+        else:
+            (matches,) = np.nonzero(self.epochs == epoch)
+            if not len(matches):
+                raise ValueError(
+                    f"epoch {epoch} was not recorded; recorded epochs are "
+                    f"{self.epochs[0]} to {self.epochs[-1]} (or -1 for the last)."
+                )
+            position = matches[0]
+        return FeatureSet(features[position], labels, self.centers[position])
 
     def metrics(self, split: str = "test") -> list[dict[str, float]]:
         """:func:`centerloss.metrics.feature_metrics` at each recorded epoch.

@@ -56,7 +56,7 @@ def demo_runs():
 def comparison(runs):
     """The demo's comparison.png: each run's last recorded test features and centers."""
     return plots.plot_comparison(
-        {label: (r.test_features[-1], r.test_labels, r.centers[-1]) for label, r in runs.items()},
+        {label: r.at(-1) for label, r in runs.items()},
         class_names=NAMES,
     )
 

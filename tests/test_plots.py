@@ -16,6 +16,7 @@ from PIL import Image  # noqa: E402
 
 from centerloss import plots  # noqa: E402
 from centerloss.metrics import inter_class_separation  # noqa: E402
+from centerloss.plots.epochs import _frame_positions  # noqa: E402
 from centerloss.snapshots import Snapshots  # noqa: E402
 
 NAMES = ["zero", "one", "two"]
@@ -123,7 +124,7 @@ def test_plot_comparison_normalised_each_panel_fits_its_data():
         "softmax only (λ=0)": (blobs(spread=3.0)[0] * 20, *blobs(spread=3.0)[1:]),
         "softmax + center loss (λ=0.1)": blobs(spread=0.5, seed=1),
     }
-    fig = plots.plot_comparison(runs, suptitle="Compare", class_names=NAMES)
+    fig = plots.plot_comparison(runs, title="Compare", class_names=NAMES)
     fig.canvas.draw()
     left, right = fig.axes
     assert [ax.get_title().splitlines()[0] for ax in fig.axes] == list(runs)
@@ -151,6 +152,26 @@ def test_plot_comparison_normalised_each_panel_fits_its_data():
     fig.canvas.draw()
     assert fig.axes[0].get_xlim() == fig.axes[1].get_xlim()
     assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()
+
+
+def test_plot_comparison_takes_feature_sets_and_plain_tuples_alike():
+    features, labels, centers = blobs()
+    record = make_snapshots()
+    panels = {
+        "feature set": plots.FeatureSet(features, labels, centers),
+        "snapshots.at": record.at(-1),
+        "tuple": (features, labels, centers),
+        "no centers": (features, labels),
+    }
+    fig = plots.plot_comparison(panels, title="Inputs")
+    fig.canvas.draw()
+    assert [ax.get_title().splitlines()[0] for ax in fig.axes] == list(panels)
+    assert [len(ax.collections) for ax in fig.axes] == [4, 4, 4, 3]  # classes (+ centers)
+    np.testing.assert_allclose(drawn_points(fig.axes[0])[0], drawn_points(fig.axes[2])[0])
+    scale = inter_class_separation(record.test_features[-1], record.test_labels)
+    np.testing.assert_allclose(
+        fig.axes[1].collections[-1].get_offsets(), record.centers[-1] / scale, rtol=1e-5
+    )
 
 
 def test_plot_comparison_raw_units_unshared_axes_differ():
@@ -217,6 +238,52 @@ def test_plot_center_trajectories_normalised_by_the_last_epoch():
     scale = inter_class_separation(snapshots.test_features[-1], snapshots.test_labels)
     np.testing.assert_allclose(ax.lines[1].get_xydata(), snapshots.centers[:, 1] / scale, rtol=1e-6)
     assert plots.UNITS in ax.get_xlabel() and f"{scale:.3g}" in ax.get_title()
+
+
+def test_plot_center_trajectories_from_plain_arrays():
+    """A lesson draws centers [E, C, 2] without building a Snapshots."""
+    snapshots = make_snapshots()
+    fig = plots.plot_center_trajectories(snapshots.centers, time_unit="step", class_names=NAMES)
+    ax = fig.axes[0]
+    for class_id, line in enumerate(ax.lines):
+        np.testing.assert_allclose(line.get_xydata(), snapshots.centers[:, class_id])
+    assert ax.get_title() == f"Class centers moving, steps 0 to {EPOCHS - 1}"
+    assert legend_texts(ax.get_legend()) == NAMES + ["start (step 0)", f"end (step {EPOCHS - 1})"]
+    unnamed = plots.plot_center_trajectories(snapshots.centers).axes[0]
+    assert legend_texts(unnamed.get_legend())[:3] == ["0", "1", "2"]
+    with pytest.raises(ValueError, match="pass the Snapshots instead of its centers"):
+        plots.plot_center_trajectories(snapshots.centers, normalize=True)
+
+
+def test_plot_trajectory_comparison_one_panel_per_run_on_shared_axes():
+    wide, tight = make_snapshots(), make_snapshots()
+    tight.test_features[:] *= 0.1
+    tight.centers[:] *= 0.1
+    runs = {"Center trajectories: wide": wide, "Center trajectories: tight": tight}
+    fig = plots.plot_trajectory_comparison(runs, class_names=NAMES)
+    fig.canvas.draw()
+    assert len(fig.axes) == 2 and len(fig.legends) == 0
+    scales = [inter_class_separation(*record.at(-1)[:2]) for record in runs.values()]
+    for ax, (title, record), scale in zip(fig.axes, runs.items(), scales, strict=True):
+        # The key, then the scale line of plot_center_trajectories(normalize=True).
+        assert ax.get_title() == f"{title}\n1 unit = {scale:.3g} feature units (epoch {EPOCHS - 1})"
+        for class_id, line in enumerate(ax.lines):
+            np.testing.assert_allclose(
+                line.get_xydata(), record.centers[:, class_id] / scale, rtol=1e-5
+            )
+        assert legend_texts(ax.get_legend())[:3] == NAMES  # each panel keeps its legend
+        assert ax.get_xlabel() == f"feature 1 ({plots.UNITS})"
+    # Shared axes: the same limits in both panels, in the same (normalised) unit.
+    left, right = fig.axes
+    assert left.get_shared_x_axes().joined(left, right)
+    assert left.get_shared_y_axes().joined(left, right)
+    assert left.get_xlim() == right.get_xlim() and left.get_ylim() == right.get_ylim()
+    assert fig.get_figwidth() == pytest.approx(13.0) and fig.get_figheight() == pytest.approx(5.5)
+    # Raw units: the title's last line is the one-run title.
+    raw = plots.plot_trajectory_comparison({"a": wide}, normalize=False)
+    assert raw.axes[0].get_title() == f"a\nClass centers moving, epochs 0 to {EPOCHS - 1}"
+    with pytest.raises(ValueError, match="at least one panel title"):
+        plots.plot_trajectory_comparison({})
 
 
 def panel_axes(fig):
@@ -364,11 +431,11 @@ def test_widget_with_text_replaces_only_the_plain_text():
 
 
 def test_default_frames_are_capped_and_dense_early():
-    positions = plots._frame_positions(make_snapshots(epochs=76), None)
+    positions = _frame_positions(make_snapshots(epochs=76), None)
     assert len(positions) == 12 and positions[0] == 0 and positions[-1] == 75  # the budget
     gaps = np.diff(positions)
     assert list(positions[:2]) == [0, 1] and gaps[0] < gaps[-1] / 4  # dense early
-    assert list(plots._frame_positions(make_snapshots(epochs=5), None)) == [0, 1, 2, 3, 4]
+    assert list(_frame_positions(make_snapshots(epochs=5), None)) == [0, 1, 2, 3, 4]
 
 
 def test_plot_softmax_weights_one_arrow_per_class():
@@ -385,6 +452,13 @@ def test_plot_softmax_weights_one_arrow_per_class():
         np.testing.assert_allclose(direction, centers[class_id] / 5.0, atol=1e-9)
         np.testing.assert_allclose(arrow.get_facecolor()[:3], plots.class_color(class_id)[:3])
     assert plots.UNITS in ax.get_xlabel() and fig.get_suptitle()
+    # A FeatureSet carries the weights; one without them is refused by name.
+    fig = plots.plot_softmax_weights(
+        {"softmax": plots.FeatureSet(features, labels, weights=weights)}, title="Wedges"
+    )
+    assert fig.get_suptitle() == "Wedges" and len(fig.axes[0].patches) == 3
+    with pytest.raises(ValueError, match=r"panels \['bare'\] have no weights"):
+        plots.plot_softmax_weights({"bare": (features, labels, centers)})
 
 
 def test_plot_intra_class_distances_mean_is_the_spread_ratio():
@@ -431,5 +505,8 @@ def test_plot_history():
     assert legend_texts(fig.axes[0].get_legend()) == ["train", "validation"]
     np.testing.assert_array_equal(fig.axes[0].lines[0].get_xdata(), [1, 2, 3])
     assert all(ax.get_xlabel() == "epoch" and ax.get_ylabel() for ax in fig.axes)
+    assert fig.get_suptitle() == "Training curves"
+    titled = plots.plot_history(history, keys=("accuracy",), title="Training curves: λ=0.1")
+    assert titled.get_suptitle() == "Training curves: λ=0.1"
     with pytest.raises(ValueError, match=r"history has no \['center_loss'\]"):
         plots.plot_history({"softmax_loss": [1.0]}, keys=("softmax_loss", "center_loss"))

@@ -8,7 +8,7 @@ import pytest
 import reference
 
 from centerloss import CenterLossModel
-from centerloss.snapshots import SnapshotCallback, Snapshots
+from centerloss.snapshots import FeatureSet, SnapshotCallback, Snapshots
 
 NUM_CLASSES, FEATURE_DIM, INPUT_DIM = 3, 2, 4
 
@@ -206,6 +206,61 @@ def test_metrics_per_epoch(trained):
     json.dumps(results)
     with pytest.raises(ValueError, match="split must be one of"):
         trained[1].snapshots.metrics(split="validation")
+
+
+def recorded_at(epochs=(0, 1, 3, 6)):
+    """A Snapshots recorded at ``epochs`` whose arrays say their position: value k at the k-th."""
+    count = len(epochs)
+    positions = np.arange(count, dtype=np.float32)[:, None, None]
+    return Snapshots(
+        epochs=np.array(epochs),
+        train_features=np.ones((count, 5, FEATURE_DIM), np.float32) * positions,
+        train_labels=np.arange(5, dtype=np.int32) % NUM_CLASSES,
+        test_features=-np.ones((count, 4, FEATURE_DIM), np.float32) * positions,
+        test_labels=np.arange(4, dtype=np.int32) % NUM_CLASSES,
+        centers=10 * np.ones((count, NUM_CLASSES, FEATURE_DIM), np.float32) * positions,
+        history={},
+        class_names=["a", "b", "c"],
+    )
+
+
+def test_at_hands_out_one_epoch_as_a_feature_set():
+    record = recorded_at()
+    last = record.at()  # default: the last recorded epoch, test split
+    assert isinstance(last, FeatureSet) and isinstance(last, tuple) and last.weights is None
+    np.testing.assert_array_equal(last.features, record.test_features[-1])
+    np.testing.assert_array_equal(last.labels, record.test_labels)
+    np.testing.assert_array_equal(last.centers, record.centers[-1])
+    features, labels, centers, weights = record.at(-1)  # unpacks like a tuple
+    np.testing.assert_array_equal(features, -3)
+    # A non-negative epoch is an epoch number, not a position: epoch 3 is the third record.
+    at_three = record.at(3, split="train")
+    np.testing.assert_array_equal(at_three.features, 2)
+    np.testing.assert_array_equal(at_three.labels, record.train_labels)
+    np.testing.assert_array_equal(at_three.centers, 20)
+    np.testing.assert_array_equal(record.at(np.int64(0)).features, 0)
+    # Negative: counted back from the last record.
+    np.testing.assert_array_equal(record.at(-2).centers, 20)
+    np.testing.assert_array_equal(record.at(-4).centers, 0)
+
+
+def test_at_rejects_epochs_that_were_not_recorded():
+    record = recorded_at()
+    with pytest.raises(ValueError, match=r"epoch 2 was not recorded; recorded epochs are 0 to 6"):
+        record.at(2)
+    with pytest.raises(ValueError, match=r"epoch=-5 counts back past the first record"):
+        record.at(-5)
+    with pytest.raises(ValueError, match="split must be one of"):
+        record.at(-1, split="validation")
+
+
+def test_feature_set_defaults_and_tuple_equivalence():
+    features, labels = np.zeros((2, 2)), np.array([0, 1])
+    panel = FeatureSet(features, labels)
+    assert panel.centers is None and panel.weights is None
+    assert FeatureSet(*(features, labels, None)) == panel  # a plain tuple builds the same
+    with_weights = panel._replace(weights=np.eye(2))
+    assert with_weights.weights is not None and with_weights[:2] == panel[:2]
 
 
 def centerloss_run(data, **callback_args):

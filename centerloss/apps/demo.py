@@ -44,7 +44,7 @@ def run_demo(args):
         runs,
         args.output,
         class_names=list(data.class_names),
-        suptitle=f"Test features after {_epochs(config.epochs)} ({data.name})",
+        title=f"Test features after {_epochs(config.epochs)} ({data.name})",
     )
     for key, run in zip(("softmax", "center_loss"), (plain, center), strict=True):
         run.snapshots.save(args.output / f"snapshots_{key}.npz")

@@ -48,7 +48,7 @@ def write_metrics_json(path, data, settings, runs, per_run=None):
         temporary.write_text(json.dumps(report, indent=2))
 
 
-def save_figures(runs, output, *, class_names, suptitle):
+def save_figures(runs, output, *, class_names, title):
     """Write the figures of a comparison to the folder ``output``, atomically.
 
     Every figure draws each run in units of its own mean distance between
@@ -59,7 +59,7 @@ def save_figures(runs, output, *, class_names, suptitle):
         only first.
       output: an existing folder.
       class_names: names indexed by class id.
-      suptitle: title of the side-by-side figure.
+      title: title of the side-by-side figure.
 
     Returns:
       The names written: comparison.png (each run's final test features side
@@ -72,7 +72,6 @@ def save_figures(runs, output, *, class_names, suptitle):
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     output = Path(output)
     records = {label: run.snapshots for label, run in runs.items()}
@@ -84,28 +83,19 @@ def save_figures(runs, output, *, class_names, suptitle):
 
     save(
         plots.plot_comparison(
-            {
-                label: (record.test_features[-1], record.test_labels, record.centers[-1])
-                for label, record in records.items()
-            },
-            suptitle=suptitle,
+            {label: record.at(-1) for label, record in records.items()},
+            title=title,
             class_names=class_names,
         ),
         "comparison.png",
     )
-    fig, axes = plt.subplots(
-        1,
-        len(records),
-        figsize=(6.5 * len(records), 5.5),
-        squeeze=False,
-        sharex=True,
-        sharey=True,
-        layout="constrained",
+    save(
+        plots.plot_trajectory_comparison(
+            {f"Center trajectories: {label}": record for label, record in records.items()},
+            class_names=class_names,
+        ),
+        "trajectories.png",
     )
-    for ax, (label, record) in zip(axes[0], records.items(), strict=True):
-        plots.plot_center_trajectories(record, ax=ax, class_names=class_names, normalize=True)
-        ax.set_title(f"Center trajectories: {label}\n{ax.get_title().splitlines()[-1]}")
-    save(fig, "trajectories.png")
     save(plots.plot_epoch_grid(records, class_names=class_names), "epochs.png")
     plots.save_gif(
         plots.animate_features(records, class_names=class_names),

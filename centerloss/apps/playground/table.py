@@ -28,7 +28,7 @@ def metrics_row(settings, metrics, run=None, state="finished"):
 
 def live_row(settings, snapshots):
     """Metrics of the test images drawn so far (silhouette only once a run ends)."""
-    features, labels = snapshots.test_features[-1], snapshots.test_labels
+    features, labels, _, _ = snapshots.at(-1)
     accuracy = snapshots.history.get("val_accuracy", [math.nan])
     metrics = {
         "accuracy": accuracy[-1] if accuracy else math.nan,

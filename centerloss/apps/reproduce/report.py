@@ -60,10 +60,15 @@ def write_outputs(runs, data, settings, output, *, command=""):
         headline_pair(runs),
         output,
         class_names=list(data.class_names),
-        suptitle=f"Test features after {iterations} ({data.name}, LeNet++)",
+        title=f"Test features after {iterations} ({data.name}, LeNet++)",
     )
-    fig = lambda_grid(
-        runs, data.class_names, f"{data.name}, LeNet++, {iterations}, α = {settings.alpha:g}"
+    setting = f"{data.name}, LeNet++, {iterations}, α = {settings.alpha:g}"
+    fig = plots.plot_lambda_grid(
+        runs.values(),
+        title=f"Test features, softmax + λ · center loss ({setting})",
+        class_names=data.class_names,
+        accuracy_digits=4,
+        ncols=3,
     )
     save_figure(fig, output / LAMBDA_GRID)
     written.append(LAMBDA_GRID)
@@ -105,36 +110,6 @@ def headline_pair(runs):
         return runs
     chosen = 0.01 if 0.01 in by_lambda else max(others)
     return {by_lambda[lam]: runs[by_lambda[lam]] for lam in (0.0, chosen)}
-
-
-def lambda_grid(runs, class_names, setting):
-    """The paper's Figure 3: one panel of final test features per λ, ratio and accuracy under each.
-
-    Args:
-      runs: {label: ``recipe.Run``}, in the order of the panels.
-      class_names: names indexed by class id.
-      setting: what was trained, for the title (data, network, length).
-    """
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    panels, captions = {}, {}
-    for letter, run in zip(letters, runs.values(), strict=False):
-        title = f"({letter}) λ = {run.lambda_:g}"
-        panels[title] = (
-            run.snapshots.test_features[-1],
-            run.snapshots.test_labels,
-            run.snapshots.centers[-1],
-        )
-        captions[title] = (
-            f"intra/inter {run.metrics['spread_ratio']:.3f} · "
-            f"accuracy {run.metrics['accuracy']:.4f}"
-        )
-    return plots.plot_feature_grid(
-        panels,
-        captions=captions,
-        ncols=min(len(panels), 3),
-        suptitle=f"Test features, softmax + λ · center loss ({setting})",
-        class_names=list(class_names),
-    )
 
 
 def _machine_text(info):
