@@ -6,6 +6,7 @@ hide a wrong direction.
 """
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ def test_the_layers_are_what_the_tree_shows():
     programs = {name for name in modules() if layer(name) == "programs"}
     for program in ("cli", "demo", "playground", "reproduce", "runtime"):
         assert any(name.startswith(f"centerloss.apps.{program}") for name in programs)
-    assert "centerloss.recipe" in LIBRARY and "centerloss.plots" in LIBRARY
+    assert "centerloss.recipe" in LIBRARY and "centerloss.plots.grids" in LIBRARY
 
 
 @pytest.mark.parametrize("name", LIBRARY)
@@ -74,3 +75,25 @@ def test_the_check_can_fail(tmp_path):
     source = tmp_path / "module.py"
     source.write_text("def f():\n    from centerloss.apps.demo import run_demo\n")
     assert {layer(name) for name in imported(source)} == {"programs"}
+
+
+def public_names(path):
+    """The public functions, classes and UPPER_CASE constants a module defines."""
+    names = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name) and t.id.isupper())
+    return {name for name in names if not name.startswith("_")}
+
+
+def test_the_api_page_lists_every_public_function_and_class():
+    page = (PACKAGE.parent / "docs" / "api.md").read_text(encoding="utf-8")
+    page = re.sub(r"```.*?```", "", page, flags=re.DOTALL)  # the examples: not a listing
+    code = set(re.findall(r"\w+", " ".join(re.findall(r"`([^`]+)`", page))))  # code spans
+    missing = {
+        name: sorted(n for n in public_names(path) if not n.isupper() and n not in code)
+        for name, path in modules().items()
+    }
+    assert not {name: names for name, names in missing.items() if names}
