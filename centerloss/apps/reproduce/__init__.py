@@ -5,8 +5,9 @@ Trains the paper's LeNet++ with the authors' published settings
 weights and data order, then writes the demo's figures, ``metrics.json`` and
 a Markdown report. It is a long job and behaves like one:
 
-* progress with an ETA (one line updated in place on a terminal, a line per
-  epoch otherwise);
+* the lessons' progress line (``centerloss.live.TrainingProgress``), with the
+  time left in the run: updated in place on a terminal, a few lines per run in
+  a log file;
 * a checkpoint per run after every epoch (weights, centers, optimizer and
   metric state, snapshots so far, step), written atomically; the data order
   is a function of (seed, step), so it needs no saving;
