@@ -87,7 +87,8 @@ class Trainer:
             self.recorder.on_train_begin()  # epoch 0: the untrained features
         finished_before = self.metrics is not None
         self._started = time.perf_counter() - self.seconds
-        if self.step < self.settings.iterations:
+        to_train = self.step < self.settings.iterations
+        if to_train:
             # The progress line is a Keras callback, called here as fit calls it.
             self.progress.label = self.label
             epochs = math.ceil(self.settings.iterations / self.steps_per_epoch)
@@ -102,8 +103,8 @@ class Trainer:
             logs = self.train_steps(min(epoch_end, self.settings.iterations), on_step, stop)
             self._end_epoch(epoch, logs)
             self._checkpoint()
-            if self.step == self.settings.iterations:
-                self.progress.on_train_end()
+        if to_train:
+            self.progress.on_train_end()
         if self.metrics is None:
             self.metrics = evaluate_test_set(self.model, self.data, seed=self.settings.seed)
             self._checkpoint()
