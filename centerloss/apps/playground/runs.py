@@ -20,7 +20,14 @@ from centerloss.config import (
     check_positive_int,
     check_seed,
 )
-from centerloss.data import FASHION_SYSTEM_DIR, Dataset, load_dataset, mnist_is_local, subsample
+from centerloss.data import (  # DATASETS: the named sources, what Settings.dataset takes
+    DATASETS,
+    FASHION_SYSTEM_DIR,
+    Dataset,
+    load_dataset,
+    mnist_is_local,
+    subsample,
+)
 from centerloss.recipe import run_label, snapshot_recorder, train
 
 EPOCHS = 6
@@ -30,7 +37,6 @@ BATCH_SIZE = 32  # twice the lessons' number of steps per epoch: short runs need
 
 TRAIN_SIZE, TEST_SIZE = 4000, 1000  # images per run: the embedded digits' split
 SNAPSHOT_SIZE = 500  # test images drawn each epoch (the metrics use all of them)
-DATASETS = ("embedded", "mnist", "fashion-mnist")  # what Settings.dataset takes
 PAPER_LAMBDAS = ("0", "0.001", "0.01", "0.1", "1")  # Figure 3's λ values, offered first
 
 
