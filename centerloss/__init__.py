@@ -12,7 +12,9 @@ The public surface, importable from the package itself::
 The package has three layers, and each imports only the ones above it:
 
 * **the paper's core**: ``loss`` (eqs. 1-4 and Algorithm 1, with their numbers),
-  ``model`` (``CenterLossModel``, the Keras wiring), ``checks`` (input
+  ``margins`` (the angular-margin losses that followed: NormFace, SphereFace,
+  CosFace, ArcFace), ``model`` (``CenterLossModel`` and ``AngularMarginModel``,
+  the Keras wiring), ``checks`` (input
   validation) and ``article`` (the TF1 API of the article this project grew
   from, with its two flaws fixed);
 * **the library the lessons import**: ``config`` (``TrainingConfig``), ``data``
@@ -43,6 +45,7 @@ if getattr(sys.stderr, "_original_stdstream_copy", None) is not None:
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "AngularMarginModel": "centerloss.model",
     "CenterLossModel": "centerloss.model",
     "center_loss": "centerloss.loss",
     "joint_loss": "centerloss.loss",
@@ -55,6 +58,7 @@ _SUBMODULES = (
     "data",
     "live",
     "loss",
+    "margins",
     "metrics",
     "model",
     "networks",

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from centerloss import checks
 from centerloss.loss import apply_center_step, joint_loss
+from centerloss.margins import AngularHead
 
 # Why the last training step refused its batch (0: it did not; 1 and 2 are
 # checks.batch_problem's codes). Kept in a variable so that fit can raise on
@@ -86,7 +87,7 @@ class CenterLossModel(keras.Model):
         self.backbone = backbone
         self.lambda_ = checks.check_lambda(lambda_)
         self.alpha = checks.check_alpha(alpha)
-        self.num_classes, self.feature_dim = _output_widths(backbone, num_classes, feature_dim)
+        self.num_classes, self.feature_dim = self._output_widths(backbone, num_classes, feature_dim)
         # "only_first_replica": every replica computes the same update from the
         # all-gathered batch (see _update_centers), so one copy's value is the truth.
         self.centers = self.add_weight(
@@ -180,7 +181,8 @@ class CenterLossModel(keras.Model):
         x, labels = _unpack(data)
         with tf.GradientTape() as tape:
             logits, features = self(x, training=True)
-            losses, features, labels = self._joint_losses(labels, logits, features)
+            training_logits = self._training_logits(logits, features, labels, training=True)
+            losses, features, labels = self._joint_losses(labels, training_logits, features)
             # Log what is optimised: regularization penalties included, as Keras does.
             losses["loss"] = losses["loss"] + tf.add_n([0.0, *self.losses])
             # The optimizer sums gradients over replicas: scale each replica's share.
@@ -198,7 +200,8 @@ class CenterLossModel(keras.Model):
     def test_step(self, data):
         x, labels = _unpack(data)
         logits, features = self(x, training=False)
-        losses, _, labels = self._joint_losses(labels, logits, features)
+        training_logits = self._training_logits(logits, features, labels, training=False)
+        losses, _, labels = self._joint_losses(labels, training_logits, features)
         return self._log(losses, labels, logits)
 
     def make_train_function(self, force=False):
@@ -236,6 +239,13 @@ class CenterLossModel(keras.Model):
         return super().export(
             filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs
         )
+
+    def _training_logits(self, logits, features, labels, training):
+        """The logits that softmax loss (eq. 1) sees; the model's own here.
+
+        ``AngularMarginModel`` puts its margin on the target class instead.
+        """
+        return logits
 
     def _joint_losses(self, labels, logits, features):
         """Eq. (1), (2), (4) of a batch; also the checked features and labels [m]."""
@@ -322,6 +332,25 @@ class CenterLossModel(keras.Model):
         self._accuracy.update_state(labels, logits)
         return {metric.name: metric.result() for metric in self.metrics}
 
+    @staticmethod
+    def _output_widths(backbone, num_classes, feature_dim):
+        """(C, d) from the backbone's two outputs (logits, features), or as given."""
+        outputs = getattr(backbone, "outputs", None)
+        if outputs is not None:
+            if len(outputs) != 2:
+                raise ValueError(
+                    f"backbone must have two outputs, (logits, features); it has {len(outputs)}. "
+                    "Return the bottleneck features as a second output."
+                )
+            num_classes = num_classes or outputs[0].shape[-1]
+            feature_dim = feature_dim or outputs[1].shape[-1]
+        if not num_classes or not feature_dim:
+            raise ValueError(
+                "num_classes and feature_dim are needed for a backbone without symbolic "
+                "outputs (a subclassed model); pass them, e.g. num_classes=10, feature_dim=2."
+            )
+        return int(num_classes), int(feature_dim)
+
     def get_config(self):
         return {
             **super().get_config(),
@@ -339,27 +368,86 @@ class CenterLossModel(keras.Model):
         return cls(**config)
 
 
+@keras.saving.register_keras_serializable(package="centerloss")
+class AngularMarginModel(CenterLossModel):
+    """A feature network with an angular-margin head (``centerloss.margins``), for ``model.fit``.
+
+    ``model(x)`` returns ``(logits, features)`` like ``CenterLossModel``: the
+    head's plain logits (s · cos θ_j, no margin; their arg max is the
+    prediction) and the features. Training minimises softmax loss on the
+    head's margin logits, plus λ · center loss (eq. 4) when ``lambda_`` > 0:
+    CosFace and ArcFace were compared with, and combined with, center loss in
+    their papers. Everything else is ``CenterLossModel``'s: ``compile(optimizer)``,
+    the logged metrics (``softmax_loss`` is the margin loss; ``accuracy`` is
+    that of the plain logits), a refused bad batch, float16 loss scaling,
+    ``.keras`` saving. The centers are tracked with α whatever λ is, so the
+    same plots work.
+
+    Args:
+      backbone: a ``keras.Model`` mapping images to features [m, d]
+        (``centerloss.networks.feature_network``).
+      head: a ``centerloss.margins`` head (``NormFace``, ``SphereFace``,
+        ``CosFace`` or ``ArcFace``), not used by another model.
+      lambda_: λ ≥ 0, the weight of center loss (default 0: the margin loss alone).
+      alpha: α in (0, 1], the centers' learning rate.
+    """
+
+    def __init__(self, backbone, head, lambda_=0.0, alpha=0.5, **kwargs):
+        if not isinstance(head, AngularHead):
+            raise TypeError(
+                "head must be one of centerloss.margins' heads (NormFace, SphereFace, CosFace, "
+                f"ArcFace), e.g. ArcFace(num_classes=10); got {type(head).__name__}."
+            )
+        width = _feature_width(backbone)
+        super().__init__(
+            backbone, lambda_, alpha, num_classes=head.num_classes, feature_dim=width, **kwargs
+        )
+        self.head = head
+        if not head.built:
+            head.build((None, self.feature_dim))
+
+    @staticmethod
+    def _output_widths(backbone, num_classes, feature_dim):
+        return num_classes, feature_dim
+
+    def call(self, inputs, training=None):
+        features = self.backbone(inputs, training=training)
+        return self.head(features), features
+
+    def _training_logits(self, logits, features, labels, training):
+        # The margin goes on the target class; SphereFace anneals by the step
+        # count while training and uses its final weight in evaluation.
+        step = self.optimizer.iterations if training else None
+        return self.head(features, labels=labels, step=step)
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("num_classes", "feature_dim"):
+            del config[key]  # read from the head and the backbone
+        return {**config, "head": keras.saving.serialize_keras_object(self.head)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["head"] = keras.saving.deserialize_keras_object(config["head"])
+        return super().from_config(config)
+
+
+def _feature_width(backbone):
+    """d, the width of a feature network's single output [m, d]."""
+    outputs = getattr(backbone, "outputs", None)
+    if outputs is None or len(outputs) != 1 or len(outputs[0].shape) != 2:
+        raise ValueError(
+            "backbone must be a functional model with one output, the features [m, d]; "
+            "build it with centerloss.networks.feature_network, or take the feature layer "
+            "of a (logits, features) network: keras.Model(net.inputs, net.outputs[1])."
+        )
+    return int(outputs[0].shape[-1])
+
+
 def _computes_in_float16(model):
     """True when ``model`` or any layer inside it computes in float16 (e.g. mixed_float16)."""
     return any(layer.compute_dtype == "float16" for layer in model._flatten_layers())
-
-
-def _output_widths(backbone, num_classes, feature_dim):
-    outputs = getattr(backbone, "outputs", None)
-    if outputs is not None:
-        if len(outputs) != 2:
-            raise ValueError(
-                f"backbone must have two outputs, (logits, features); it has {len(outputs)}. "
-                "Return the bottleneck features as a second output."
-            )
-        num_classes = num_classes or outputs[0].shape[-1]
-        feature_dim = feature_dim or outputs[1].shape[-1]
-    if not num_classes or not feature_dim:
-        raise ValueError(
-            "num_classes and feature_dim are needed for a backbone without symbolic "
-            "outputs (a subclassed model); pass them, e.g. num_classes=10, feature_dim=2."
-        )
-    return int(num_classes), int(feature_dim)
 
 
 def _unpack(data):

@@ -69,7 +69,15 @@ def lenet_plus_plus(
     )
 
 
-def compact_cnn(feature_dim=2, num_classes=10, input_shape=(28, 28, 1), name="compact_cnn"):
+def compact_cnn(
+    feature_dim=2,
+    num_classes=10,
+    input_shape=(28, 28, 1),
+    name="compact_cnn",
+    *,
+    feature_activation="prelu",
+    logits_bias=True,
+):
     """A small CNN with the same narrow feature layer, for classrooms.
 
     random shift ±5 % (training only) → conv 3×3 16 → pool → conv 3×3 32 → pool
@@ -77,6 +85,12 @@ def compact_cnn(feature_dim=2, num_classes=10, input_shape=(28, 28, 1), name="co
     PReLU after every conv and FC. About 210 k weights. The shift augmentation
     and dropout keep it from overfitting small samples such as the 4,000
     embedded digits; docs/recipe.md says how the recipe was chosen.
+
+    Args:
+      feature_activation: "prelu" (default), "relu" or "linear", after the
+        feature layer. A ReLU there confines the features to the positive
+        quadrant (lesson 07 shows what that does to angles).
+      logits_bias: False drops the softmax layer's bias b_j.
 
     Returns:
       Functional ``keras.Model``: images [m, 28, 28, 1] → (logits [m, C], features [m, d]).
@@ -90,7 +104,15 @@ def compact_cnn(feature_dim=2, num_classes=10, input_shape=(28, 28, 1), name="co
         x = layers.MaxPooling2D(2)(x)
     x = layers.Dropout(0.25)(layers.Flatten()(x))
     x = layers.PReLU()(layers.Dense(128)(x))
-    return _head(inputs, x, feature_dim, num_classes, name)
+    return _head(
+        inputs,
+        x,
+        feature_dim,
+        num_classes,
+        name,
+        feature_activation=feature_activation,
+        logits_bias=logits_bias,
+    )
 
 
 def _head(
@@ -102,13 +124,22 @@ def _head(
     dense_options=None,
     prelu_options=None,
     logits_bias=True,
+    feature_activation="prelu",
 ):
     # The PReLU'd bottleneck is what the paper plots and what center loss pulls
     # together; the softmax layer sees only these d numbers.
     dense_options, prelu_options = dense_options or {}, prelu_options or {}
-    features = layers.PReLU(name="features", **prelu_options)(
-        layers.Dense(feature_dim, **dense_options)(x)
-    )
+    x = layers.Dense(feature_dim, **dense_options)(x)
+    if feature_activation == "prelu":
+        features = layers.PReLU(name="features", **prelu_options)(x)
+    elif feature_activation in ("relu", "linear"):
+        features = layers.Activation(feature_activation, name="features")(x)
+    elif feature_activation == "batchnorm":
+        features = layers.BatchNormalization(name="features")(x)
+    else:
+        raise ValueError(
+            f'feature_activation must be "prelu", "relu" or "linear"; got {feature_activation!r}.'
+        )
     logits = layers.Dense(num_classes, use_bias=logits_bias, name="logits", **dense_options)(
         features
     )
@@ -118,8 +149,27 @@ def _head(
 NETWORKS = {"compact": compact_cnn, "lenet++": lenet_plus_plus}
 
 
-def build_network(name="compact", feature_dim=2, num_classes=10, input_shape=(28, 28, 1)):
-    """Build one of ``NETWORKS`` by name ("compact" or "lenet++")."""
+def build_network(
+    name="compact", feature_dim=2, num_classes=10, input_shape=(28, 28, 1), **options
+):
+    """Build one of ``NETWORKS`` by name ("compact" or "lenet++").
+
+    ``options`` go to the builder, e.g. ``feature_activation="relu"`` for the compact CNN.
+    """
     if name not in NETWORKS:
         raise ValueError(f"network must be one of {sorted(NETWORKS)}; got {name!r}.")
-    return NETWORKS[name](feature_dim=feature_dim, num_classes=num_classes, input_shape=input_shape)
+    return NETWORKS[name](
+        feature_dim=feature_dim, num_classes=num_classes, input_shape=input_shape, **options
+    )
+
+
+def feature_network(name="compact", feature_dim=2, input_shape=(28, 28, 1), **options):
+    """One of ``NETWORKS`` without its softmax layer: images [m, ...] → features [m, d].
+
+    The backbone of ``centerloss.AngularMarginModel``, whose margin head
+    replaces the softmax layer. Built with the same seed, its weights are
+    those of ``build_network``'s network up to the feature layer, so runs
+    with and without a margin head start alike.
+    """
+    network = build_network(name, feature_dim=feature_dim, input_shape=input_shape, **options)
+    return keras.Model(network.inputs, network.get_layer("features").output, name=network.name)

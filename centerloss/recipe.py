@@ -15,8 +15,8 @@ import numpy as np
 
 from centerloss.config import TrainingConfig
 from centerloss.metrics import feature_metrics
-from centerloss.model import CenterLossModel
-from centerloss.networks import build_network
+from centerloss.model import AngularMarginModel, CenterLossModel
+from centerloss.networks import build_network, feature_network
 from centerloss.precision import dtype_policy
 from centerloss.snapshots import SnapshotCallback, Snapshots
 
@@ -45,16 +45,18 @@ class Run:
 
     @property
     def label(self):
-        """A legend label: "softmax only (λ=0)" or "softmax + center loss (λ=…)"."""
-        return run_label(self.lambda_)
+        """A legend label: "softmax only (λ=0)", "softmax + center loss (λ=…)" or the head's."""
+        return run_label(self.lambda_, getattr(self.model, "head", None))
 
 
-def run_label(lambda_):
-    """How figures and tables name a run trained with this λ."""
+def run_label(lambda_, head=None):
+    """How figures and tables name a run trained with this λ (and margin head, if any)."""
+    if head is not None:
+        return head.label if lambda_ == 0 else f"{head.label} + center loss (λ={lambda_:g})"
     return "softmax only (λ=0)" if lambda_ == 0 else f"softmax + center loss (λ={lambda_:g})"
 
 
-def build_model(data, config=DEFAULTS, lambda_=None):
+def build_model(data, config=DEFAULTS, lambda_=None, *, head=None, network_options=None):
     """The recipe's compiled ``CenterLossModel`` for ``data``, weights seeded by ``config.seed``.
 
     Args:
@@ -62,6 +64,10 @@ def build_model(data, config=DEFAULTS, lambda_=None):
       config: a ``TrainingConfig`` (network, feature_dim, alpha, epochs,
         batch_size, learning_rate, precision and steps_per_execution are used here).
       lambda_: overrides ``config.lambda_``.
+      head: a ``centerloss.margins`` head (e.g. ``ArcFace(10)``): an
+        ``AngularMarginModel`` on the same network without its softmax layer.
+      network_options: passed to the network's builder, e.g.
+        ``{"feature_activation": "relu"}``.
 
     Returns:
       The model, compiled with Adam whose rate decays from ``config.learning_rate``
@@ -70,14 +76,20 @@ def build_model(data, config=DEFAULTS, lambda_=None):
     """
     lambda_ = config.lambda_ if lambda_ is None else lambda_
     keras.utils.set_random_seed(config.seed)
+    options = dict(
+        feature_dim=config.feature_dim,
+        input_shape=data.x_train.shape[1:],
+        **(network_options or {}),
+    )
     with dtype_policy(config.precision):
-        backbone = build_network(
-            config.network,
-            feature_dim=config.feature_dim,
-            num_classes=len(data.class_names),
-            input_shape=data.x_train.shape[1:],
-        )
-    model = CenterLossModel(backbone, lambda_=lambda_, alpha=config.alpha)
+        if head is None:
+            backbone = build_network(config.network, num_classes=len(data.class_names), **options)
+        else:
+            backbone = feature_network(config.network, **options)
+    if head is None:
+        model = CenterLossModel(backbone, lambda_=lambda_, alpha=config.alpha)
+    else:
+        model = AngularMarginModel(backbone, head, lambda_=lambda_, alpha=config.alpha)
     steps = config.epochs * int(np.ceil(len(data.x_train) / config.batch_size))
     model.compile(
         optimizer=keras.optimizers.Adam(
@@ -109,7 +121,17 @@ def snapshot_recorder(data, config=DEFAULTS, *, validate=True):
     )
 
 
-def train(data, config=DEFAULTS, lambda_=None, verbose=0, callbacks=(), *, recorder=None):
+def train(
+    data,
+    config=DEFAULTS,
+    lambda_=None,
+    verbose=0,
+    callbacks=(),
+    *,
+    recorder=None,
+    head=None,
+    network_options=None,
+):
     """Train one network on ``data`` (a ``centerloss.data.Dataset``).
 
     The one training path of the lessons, the demo and the playground; what
@@ -125,12 +147,14 @@ def train(data, config=DEFAULTS, lambda_=None, verbose=0, callbacks=(), *, recor
       recorder: the ``SnapshotCallback`` that records the run; default
         :func:`snapshot_recorder` ``(data, config)``. Build it yourself to hand
         it to a callback that draws what it records (``LiveFeaturePlot``).
+      head, network_options: see :func:`build_model` (a margin head, e.g.
+        ``ArcFace(10, scale=10, margin=0.1)``, trains instead of the softmax layer).
 
     Returns:
       A ``Run``. The same config and data give the same numbers on one machine.
     """
     lambda_ = config.lambda_ if lambda_ is None else lambda_
-    model = build_model(data, config, lambda_=lambda_)
+    model = build_model(data, config, lambda_=lambda_, head=head, network_options=network_options)
     if recorder is None:
         recorder = snapshot_recorder(data, config)
     history = model.fit(

@@ -46,3 +46,85 @@ def spread_ratio(features, labels):
     pairs = [(a, b) for i, a in enumerate(classes) for b in classes[i + 1 :]]
     separation = np.mean([np.linalg.norm(means[a] - means[b]) for a, b in pairs])
     return spread / separation
+
+
+# --- Angular-margin losses, written from the papers' formulas, one sample at a time. ---
+
+
+def _angle(x, w):
+    cos = np.dot(x, w) / (np.linalg.norm(x) * np.linalg.norm(w))
+    return np.arccos(np.clip(cos, -1.0, 1.0))
+
+
+def margin_logits(features, labels, kernel, loss, scale=None, margin=None, sphere_lambda=None):
+    """Logits [m, C] of NormFace, CosFace, ArcFace or SphereFace, margin on each target class.
+
+    NormFace: s cos θ_j. CosFace: target s (cos θ − m). ArcFace: target s cos(θ + m), and
+    s (cos θ − m sin m) once θ > π − m (InsightFace's fallback). SphereFace: ‖x‖ cos θ_j,
+    target ‖x‖ (λ cos θ + ψ(θ)) / (1 + λ), ψ(θ) = (−1)^k cos(mθ) − 2k on [kπ/m, (k+1)π/m].
+    """
+    m_samples, num_classes = len(labels), kernel.shape[1]
+    logits = np.zeros((m_samples, num_classes))
+    for i in range(m_samples):
+        x = features[i]
+        for j in range(num_classes):
+            theta = _angle(x, kernel[:, j])
+            if loss == "sphereface":
+                value = np.linalg.norm(x) * np.cos(theta)
+            else:
+                value = scale * np.cos(theta)
+            if j == labels[i]:
+                if loss == "cosface":
+                    value = scale * (np.cos(theta) - margin)
+                elif loss == "arcface":
+                    if theta + margin <= np.pi:
+                        value = scale * np.cos(theta + margin)
+                    else:
+                        value = scale * (np.cos(theta) - margin * np.sin(margin))
+                elif loss == "sphereface":
+                    k = min(int(np.floor(margin * theta / np.pi)), margin - 1)
+                    psi = (-1) ** k * np.cos(margin * theta) - 2 * k
+                    lam = sphere_lambda
+                    value = np.linalg.norm(x) * (lam * np.cos(theta) + psi) / (1 + lam)
+            logits[i, j] = value
+    return logits
+
+
+def margin_loss(features, labels, kernel, **settings):
+    """The batch mean of softmax cross-entropy on :func:`margin_logits`."""
+    return softmax_cross_entropy(margin_logits(features, labels, kernel, **settings), labels)
+
+
+def numerical_gradient(function, array, step=1e-6):
+    """Central differences of a scalar ``function`` of ``array``, in float64."""
+    array = np.array(array, dtype=np.float64)
+    gradient = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        plus, minus = array.copy(), array.copy()
+        plus[index] += step
+        minus[index] -= step
+        gradient[index] = (function(plus) - function(minus)) / (2 * step)
+    return gradient
+
+
+def angular_spread_and_separation(features, labels):
+    """Angular spread and separation in degrees, class by class with explicit loops."""
+    classes = sorted(set(labels.tolist()))
+    directions = {}
+    for c in classes:
+        units = [f / np.linalg.norm(f) for f in features[labels == c]]
+        mean = np.sum(units, axis=0)
+        directions[c] = mean / np.linalg.norm(mean)
+    angles = []
+    for f, y in zip(features, labels, strict=True):
+        cos = np.dot(f, directions[y]) / np.linalg.norm(f)
+        angles.append(np.degrees(np.arccos(min(1.0, max(-1.0, cos)))))
+    nearest = []
+    for c in classes:
+        others = [
+            np.degrees(np.arccos(min(1.0, max(-1.0, np.dot(directions[c], directions[o])))))
+            for o in classes
+            if o != c
+        ]
+        nearest.append(min(others))
+    return float(np.mean(angles)), float(np.mean(nearest))

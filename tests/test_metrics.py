@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+import reference
 from sklearn.metrics import silhouette_score
 
 from centerloss import metrics
@@ -367,3 +368,43 @@ def test_center_lag_by_hand():
     assert metrics.center_lag(features, labels, on_means) == 0.0
     with pytest.raises(ValueError, match="centers must be a 2-D array"):
         metrics.center_lag(features, labels, centers[:, :1])
+
+
+# --- Angular twins ---------------------------------------------------------
+
+
+def test_angular_metrics_match_reference_on_random_features():
+    from centerloss.metrics import angular_metrics, angular_ratio
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 6, size=300)
+    features = rng.normal(size=(300, 5)) + 2.0 * np.eye(6, 5)[labels]
+    spread, separation = reference.angular_spread_and_separation(features, labels)
+    got = angular_metrics(features, labels)
+    np.testing.assert_allclose(got["angular_spread"], spread, rtol=1e-9)
+    np.testing.assert_allclose(got["angular_separation"], separation, rtol=1e-9)
+    np.testing.assert_allclose(angular_ratio(features, labels), spread / separation, rtol=1e-9)
+
+
+def test_angular_metrics_of_evenly_spread_classes_are_exact():
+    from centerloss.metrics import angular_separation, angular_spread
+
+    # 10 classes 36° apart; each has two samples at ±5° of its direction, any length.
+    directions = np.radians(36.0 * np.arange(10))
+    angles = np.concatenate([directions - np.radians(5), directions + np.radians(5)])
+    lengths = np.linspace(0.5, 4.0, 20)
+    features = lengths[:, None] * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    labels = np.tile(np.arange(10), 2)
+    np.testing.assert_allclose(angular_spread(features, labels), 5.0, rtol=1e-9)
+    np.testing.assert_allclose(angular_separation(features, labels), 36.0, rtol=1e-9)
+
+
+def test_angular_metrics_refuse_features_without_a_direction():
+    from centerloss.metrics import angular_spread
+
+    features = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [0.0, 2.0]])
+    with pytest.raises(ValueError, match="non-zero to have a direction"):
+        angular_spread(features, np.array([0, 0, 1, 1]))
+    opposite = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, 2.0]])
+    with pytest.raises(ValueError, match="no mean direction"):
+        angular_spread(opposite, np.array([0, 0, 1, 1]))

@@ -14,6 +14,10 @@ these functions measure it, so runs (e.g. a sweep over λ) can be compared:
   feature means (centers follow moving features with delay α sets).
 * :func:`feature_metrics`: all of the above plus softmax accuracy and the
   silhouette score, as one JSON-serialisable dict.
+* :func:`angular_spread`, :func:`angular_separation`, :func:`angular_ratio`
+  (and :func:`angular_metrics`, all three): the same questions in degrees,
+  for features compared by direction (the angular-margin losses, cosine
+  verification).
 * :func:`verification_roc_auc_score` and :func:`retrieval_precision_at_k`:
   open-set quality, for classes the network never saw, by cosine similarity
   or Euclidean distance (``metric=``, named as in scikit-learn).
@@ -22,13 +26,21 @@ Distances are Euclidean, in the features' own units. Arguments are
 ``features`` float [N, d], ``labels`` integer class ids [N] and ``centers``
 float [C, d] indexed by class id (row j is the center of class j).
 
-The functions live in two modules: ``features`` (the class-level numbers
-above, and the argument checks) and ``verification`` (open-set verification
-and retrieval).
+The functions live in three modules: ``features`` (the class-level numbers
+above, and the argument checks), ``angles`` (their angular twins) and
+``verification`` (open-set verification and retrieval).
 """
 
 from __future__ import annotations
 
+from centerloss.metrics.angles import (
+    angular_metrics,
+    angular_ratio,
+    angular_separation,
+    angular_spread,
+    class_arcs,
+    class_directions,
+)
 from centerloss.metrics.features import (
     center_lag,
     class_means,
@@ -47,6 +59,12 @@ from centerloss.metrics.verification import (
 
 __all__ = [
     "METRICS",
+    "angular_metrics",
+    "angular_ratio",
+    "angular_separation",
+    "angular_spread",
+    "class_arcs",
+    "class_directions",
     "center_lag",
     "class_means",
     "feature_metrics",

@@ -13,6 +13,8 @@ One module per figure family; every public name is importable from here
   a row (``plot_comparison``), a grid (``plot_feature_grid``), the paper's
   Figure 3 from trained runs (``plot_lambda_grid``), softmax weight vectors
   (``plot_softmax_weights``).
+- :mod:`~centerloss.plots.angular`: the angular view of 2-D features, on the
+  unit circle with class rays and arcs (``plot_angular_grid``, ``draw_angular``).
 - :mod:`~centerloss.plots.epochs`: a :class:`~centerloss.snapshots.Snapshots`
   over training: small multiples (``plot_epoch_grid``), one epoch
   (``plot_epoch``, ``draw_epoch``), an animation (``animate_features``).
@@ -30,6 +32,7 @@ out, and a plain tuple works the same. Functions return the Figure
 under the non-interactive Agg backend.
 """
 
+from centerloss.plots.angular import draw_angular, plot_angular_grid
 from centerloss.plots.curves import plot_history, plot_intra_class_distances, plot_metric_curves
 from centerloss.plots.display import animation_html, save_gif, widget_with_text
 from centerloss.plots.epochs import (
@@ -61,9 +64,11 @@ __all__ = [
     "animate_features",
     "animation_html",
     "class_color",
+    "draw_angular",
     "draw_epoch",
     "feature_limits",
     "in_separation_units",
+    "plot_angular_grid",
     "plot_center_trajectories",
     "plot_comparison",
     "plot_epoch",
