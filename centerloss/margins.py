@@ -28,10 +28,12 @@ What each paper adds to make its loss train, and what is done here:
 * SphereFace anneals: the target logit is (λ‖x‖cos θ + ‖x‖ψ(θ)) / (1 + λ)
   with λ = max(λ_min, base · (1 + γ·t)^(−power)) at training step t, from the
   authors' Caffe release (``margin_inner_product`` layer: base 1000, γ 0.12,
-  power 1, λ_min 5). λ starts near plain softmax and ends mostly A-Softmax.
+  power 1, λ_min 5). λ starts near 1000 (plain softmax, nearly) and falls to 5 within
+  about 1,700 steps, where the target logit is (5‖x‖cos θ + ‖x‖ψ(θ)) / 6.
 * ArcFace falls back where θ + m > π, there cos(θ + m) would rise again
   with θ: beyond θ = π − m the target logit is s · (cos θ − m·sin m), the
-  linear continuation that the authors' release (InsightFace) uses.
+  fallback of the authors' release (InsightFace). It steps down by
+  s · (cos m + m·sin m − 1) at θ = π − m and keeps decreasing after it.
 
 The heads compute in float32 whatever the network's dtype policy.
 """
@@ -284,8 +286,8 @@ class ArcFace(AngularHead):
     """Additive angular margin: target logit s · cos(θ + m) (ArcFace, eq. 3).
 
     Where θ + m > π, cos(θ + m) would grow again with θ; there (θ > π − m)
-    the target logit is s · (cos θ − m·sin m) instead, which meets
-    s · cos(θ + m) at θ = π − m and keeps decreasing.
+    the target logit is s · (cos θ − m·sin m) instead (InsightFace's
+    fallback): it keeps decreasing, a step below s · cos(θ + m) at θ = π − m.
 
     Args:
       num_classes: C.

@@ -28,7 +28,9 @@ import centerloss
 from centerloss import plots
 from centerloss.apps.playground import Settings, datasets_available, train_run
 from centerloss.data import load_dataset, select_classes
+from centerloss.margins import ArcFace, CosFace, NormFace
 from centerloss.metrics import (
+    angular_spread,
     center_lag,
     class_means,
     inter_class_separation,
@@ -540,3 +542,33 @@ def test_05_5_two_dimensions_are_too_few_for_strangers():
     )
     assert scores(keys, feature_dim=2) == pytest.approx([0.641, 0.839, 0.907], abs=SCORE)
     assert open_set(lambda_=0.0)["auc cosine"] > open_set(lambda_=0.0, feature_dim=2)["auc cosine"]
+
+
+# --------------------------------------------------------------------------
+# Lesson 07: its runs (2-D features, 8 epochs; the angular heads on a linear
+# feature layer with Adam from 2e-3)
+# --------------------------------------------------------------------------
+
+
+@functools.cache
+def lesson_07(loss="ArcFace", epochs=8, scale=16.0, margin=0.1, lambda_=0.0, linear=True):
+    """Lesson 07's run of one loss: test accuracy, angular spread (°), final training loss."""
+    data = load_dataset("embedded", seed=0)
+    config = TrainingConfig(epochs=epochs, seed=0)
+    heads = {
+        "NormFace": lambda: NormFace(10, scale=scale),
+        "CosFace": lambda: CosFace(10, scale=scale, margin=margin),
+        "ArcFace": lambda: ArcFace(10, scale=scale, margin=margin),
+    }
+    head, options = None, None
+    if loss in heads:
+        head = heads[loss]()
+        config = dataclasses.replace(config, learning_rate=2e-3)
+        options = {"feature_activation": "linear"} if linear else {}
+    run = train(data, config, lambda_=lambda_, head=head, network_options=options)
+    features = np.asarray(run.model(data.x_test, training=False)[1])
+    return {
+        "accuracy": run.metrics["accuracy"],
+        "angular spread": angular_spread(features, data.y_test),
+        "loss": run.history["softmax_loss"][-1],
+    }

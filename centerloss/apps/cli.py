@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_demo_command(commands)
     _add_reproduce_command(commands)
+    _add_compare_losses_command(commands)
     return parser
 
 
@@ -363,6 +364,45 @@ def _check_reproduce(args: argparse.Namespace) -> None:
     check_seed(args.seed, "--seed")
     _check_dataset(args.dataset)
     _check_output_folder(args.output)
+
+
+def _add_compare_losses_command(commands: argparse._SubParsersAction) -> None:
+    compare = commands.add_parser(
+        "compare-losses",
+        help="softmax, center loss, NormFace, CosFace and ArcFace over several seeds, "
+        "in 2-D and on held-out digits in 32-D (lesson 07)",
+        description="Train lesson 07's five losses on the embedded digits for each seed, in "
+        "2-D (all ten digits) and in 32-D (digits 0-7, scored on the unseen 8s and 9s), and "
+        "write results.json and results.md.",
+    )
+    compare.add_argument(
+        "--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds (default 0 1 2)"
+    )
+    compare.add_argument("--epochs", type=int, default=8, help="epochs per run (default 8)")
+    compare.add_argument(
+        "--output",
+        type=Path,
+        default=Path("compare-losses-output"),
+        help="folder for results.json and results.md (default ./compare-losses-output)",
+    )
+    compare.add_argument("--quiet", action="store_true", help="no progress lines")
+    _add_verbose_option(compare, default=argparse.SUPPRESS)
+    compare.set_defaults(check=_check_compare_losses, run=_run_compare_losses)
+
+
+def _check_compare_losses(args: argparse.Namespace) -> None:
+    for seed in args.seeds:
+        check_seed(seed, "each --seeds value")
+    if len(set(args.seeds)) != len(args.seeds):
+        raise ValueError(f"--seeds must be distinct values; got {args.seeds}.")
+    check_positive_int(args.epochs, "--epochs")
+    _check_output_folder(args.output)
+
+
+def _run_compare_losses(args: argparse.Namespace) -> int:
+    from centerloss.apps.compare_losses import run_compare_losses
+
+    return run_compare_losses(args)
 
 
 def _run_reproduce(args: argparse.Namespace) -> int:

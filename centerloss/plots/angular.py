@@ -39,7 +39,8 @@ def draw_angular(ax, features, labels, directions=None, title=None, class_names=
 
     Args:
       ax: the matplotlib Axes.
-      features: float array [N, 2].
+      features: float array [N, 2]; a zero feature has no direction and is
+        drawn at the origin.
       labels: integer class ids [N].
       directions: optional float array [2, C], column j the weight of class j
         (any length; a margin head's ``kernel``, or a softmax layer's); drawn as rays.
@@ -66,7 +67,10 @@ def draw_angular(ax, features, labels, directions=None, title=None, class_names=
             linewidths=0,
             label=_class_name(class_id, class_names),
         )
-    for class_id, (start, end) in class_arcs(features, labels).items():
+    # A zero feature (e.g. after a ReLU) has no direction: it is drawn at the
+    # origin and left out of the arcs.
+    directed = norms[:, 0] > 0
+    for class_id, (start, end) in class_arcs(features[directed], labels[directed]).items():
         arc = np.linspace(start, end, max(2, int(math.degrees(end - start))))
         ax.plot(
             _ARC_RADIUS * np.cos(arc),
