@@ -192,3 +192,152 @@ def test_settings_check_every_value():
     assert Settings(lambda_=0.01).label == (
         "softmax + center loss (λ=0.01) · α=0.5 · 6 epochs · embedded · seed 0"
     )
+
+
+# -- the loss selector and the angular view ------------------------------------
+
+
+def test_settings_fill_in_each_loss_defaults():
+    # The softmax / center-loss runs are those of before: same λ, same recipe.
+    assert Settings() == Settings(lambda_=0.1, loss="center loss")
+    assert Settings().config() == Settings(lambda_=0.1).config()
+    assert Settings().head() is None
+    assert Settings(loss="softmax") == Settings(loss="softmax", lambda_=0)
+    assert Settings(loss="softmax").label == (
+        "softmax only (λ=0) · α=0.5 · 6 epochs · embedded · seed 0"
+    )
+    # A head's s and m default per loss; equal runs have equal (cacheable) settings.
+    arcface = Settings(loss="arcface")
+    assert arcface == Settings(loss="arcface", lambda_=0.0, scale=16.0, margin=0.1)
+    assert arcface.config() == Settings(lambda_=0).config()  # the same recipe, λ = 0
+    assert arcface.label == "ArcFace (s=16, m=0.1) · 6 epochs · embedded · seed 0"
+    assert Settings(loss="cosface", lambda_=0.01, scale=10).label == (
+        "CosFace (s=10, m=0.1) + center loss (λ=0.01) · α=0.5 · 6 epochs · embedded · seed 0"
+    )
+    sphereface = Settings(loss="sphereface")
+    assert (sphereface.scale, sphereface.margin) == (None, 4)
+    assert Settings(loss="normface").margin is None
+    # A fresh head per call, with the settings' parameters.
+    head = arcface.head()
+    assert head is not arcface.head() and (head.scale, head.margin) == (16.0, 0.1)
+    assert type(sphereface.head()).__name__ == "SphereFace"
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (dict(loss="triplet"), "loss must be one of 'softmax', 'center loss', 'normface'"),
+        (dict(loss="ArcFace"), "loss must be one of"),
+        (dict(loss="softmax", lambda_=0.1), 'λ must be 0 with loss "softmax"'),
+        (dict(loss="arcface", lambda_=-1.0), "λ must be a finite number >= 0"),
+        (dict(scale=16.0), "scale (s) is a parameter of normface, cosface, arcface; loss 'center"),
+        (dict(loss="softmax", margin=0.1), "margin (m) is a parameter of sphereface, cosface, arc"),
+        (dict(loss="normface", margin=0.1), "margin (m) is a parameter of sphereface"),
+        (dict(loss="sphereface", scale=16.0), "scale (s) is a parameter of normface"),
+        (dict(loss="normface", scale=0), "scale must be a finite number > 0"),
+        (dict(loss="cosface", scale=float("inf")), "scale must be a finite number > 0"),
+        (dict(loss="arcface", scale="16"), "scale must be a finite number > 0"),
+        (dict(loss="cosface", margin=-0.1), "margin must be a number in [0, 2)"),
+        (dict(loss="arcface", margin=2.0), "margin must be a number in [0, 1.5708)"),
+        (dict(loss="sphereface", margin=2.5), "margin must be an integer >= 1"),
+        (dict(loss="sphereface", margin=0), "margin must be an integer >= 1"),
+    ],
+)
+def test_settings_refuse_a_bad_loss_or_parameter(settings, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Settings(**settings)
+
+
+@pytest.mark.parametrize("loss", ["normface", "sphereface", "cosface", "arcface"])
+def test_each_head_trains_a_short_run(loss):
+    run = runs.train_run(Settings(loss=loss, epochs=1))
+    assert not run.stopped and run.epochs_trained == 1
+    for key in ("accuracy", "spread_ratio", "silhouette"):
+        assert np.isfinite(run.metrics[key]), key
+    assert run.metrics["accuracy"] > 0.2  # 10 classes: chance is 0.1
+    # The class weights of epoch 0 (the heads' evenly spread directions) and epoch 1.
+    assert run.weights.shape == (2, 2, 10)
+    angles = np.degrees(np.arctan2(run.weights[0, 1], run.weights[0, 0])) % 360
+    assert np.allclose(angles, np.arange(10) * 36.0, atol=1e-4)
+    assert not np.allclose(run.weights[0], run.weights[1])  # trained
+
+
+def dashed_rays(ax):
+    return [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+
+
+def test_the_angular_view_and_the_view_toggle(monkeypatch):
+    app = Playground(Settings(epochs=1))
+    app.view.value = "angular"  # before any run: the poster stays
+    assert app.image.value == playground_app.poster()
+    redraws = count_redraws(app)
+    app.loss.value = "softmax"
+    press_train(app)  # drawn live in the angular view, epoch 0 (zero features) included
+    assert len(redraws) == 2
+    app.loss.value = "arcface"
+    press_train(app)
+    softmax, arcface = app.runs
+    assert arcface.settings == Settings(loss="arcface", epochs=1)
+    left, right = [ax for ax in app.figure.get_axes() if ax.get_title()]
+    assert left.get_title() == "softmax only (λ=0), α=0.5, epoch 1"
+    assert right.get_title() == "ArcFace (s=16, m=0.1), epoch 1"
+    for ax, run in ((left, softmax), (right, arcface)):
+        assert ax.get_xlabel() == "feature 1 / ‖x‖" and ax.get_aspect() == 1.0
+        # One ray per class along its weight: the softmax layer's, the head's.
+        rays = dashed_rays(ax)
+        assert len(rays) == 10
+        ends = np.array([ray.get_xydata()[1] for ray in rays]).T
+        weights = run.weights[-1]
+        assert np.allclose(
+            ends / np.linalg.norm(ends, axis=0), weights / np.linalg.norm(weights, axis=0)
+        )
+    assert not legibility.feature_panels(app.figure)  # no centers in the angular view
+
+    # Switching the view redraws the same runs at once, without training.
+    monkeypatch.setattr(playground_app, "train_run", lambda *args, **kwargs: pytest.fail("trained"))
+    before = len(redraws)
+    app.view.value = "Euclidean"
+    assert len(redraws) == before + 1 and app.runs == [softmax, arcface]
+    titles = [ax.get_title() for ax in legibility.feature_panels(app.figure)]
+    assert titles[0].startswith("softmax only (λ=0), α=0.5, epoch 1")
+    assert titles[1].startswith("ArcFace (s=16, m=0.1), epoch 1")
+    assert not any(dashed_rays(ax) for ax in app.figure.get_axes())
+    app.view.value = "angular"
+    assert len(redraws) == before + 2 and len(dashed_rays(app.figure.get_axes()[1])) == 10
+
+
+def test_the_loss_controls():
+    app = Playground(SHORT)
+    assert app.loss.value == "center loss" and app.scale.disabled and app.margin.disabled
+    app.loss.value = "sphereface"
+    assert app.scale.disabled and not app.margin.disabled and app.margin.value == 4
+    assert app.settings() == Settings(loss="sphereface", epochs=2)  # m = 4.0 typed: the int 4
+    app.loss.value = "cosface"
+    assert not app.scale.disabled and not app.margin.disabled and app.margin.value == 0.1
+    app.scale.value, app.margin.value, app.lambda_.value = 10.0, 0.2, "0.01"
+    assert app.settings() == Settings(
+        loss="cosface", scale=10.0, margin=0.2, lambda_=0.01, epochs=2
+    )
+    app.loss.value = "softmax"  # λ is 0 and cannot be changed
+    assert app.lambda_.disabled and app.lambda_.value == "0"
+    assert app.settings() == Settings(loss="softmax", epochs=2)
+    app.loss.value = "center loss"
+    assert not app.lambda_.disabled and app.lambda_.value == "0.1"
+    assert app.settings() == SHORT
+
+
+@pytest.mark.parametrize(
+    ("loss", "control", "value", "message"),
+    [
+        ("arcface", "scale", -1.0, "scale must be a finite number > 0"),
+        ("arcface", "margin", 2.0, "margin must be a number in [0, 1.5708)"),
+        ("sphereface", "margin", 2.5, "margin must be an integer >= 1"),
+    ],
+)
+def test_a_bad_head_parameter_shows_the_head_message(loss, control, value, message):
+    app = Playground(SHORT)
+    app.loss.value = loss
+    getattr(app, control).value = value
+    app.train_button.click()
+    assert not app.training and not app.runs
+    assert html.escape(message) in app.status.value and "#b00020" in app.status.value

@@ -1,4 +1,4 @@
-"""The playground: change λ, α and the data set, press Train, watch and compare short runs.
+"""The playground: choose a loss, λ, α and the data set, press Train, watch and compare short runs.
 
 Its modules: ``runs`` (a run without widgets: :class:`Settings`,
 :func:`train_run`), ``table`` (the metrics table) and ``app`` (the widget app).

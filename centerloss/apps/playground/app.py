@@ -5,14 +5,18 @@ One cell shows the whole app::
     from centerloss.apps.playground import Playground
     Playground()
 
-Pick λ, α, the number of epochs, the data set and the seed, press **Train**:
-the compact 2-D network of the lessons trains on 4,000 images and the test
-features and class centers are redrawn after every epoch, in the units the
-lessons use (each panel in units of its own mean class distance). The run
-before stays on the left, so two settings compare side by side, each with
-its test accuracy, intra/inter ratio and silhouette. Finished runs are kept by
-their settings: choosing a setting again shows it at once. **Stop** ends a
-run within one epoch and keeps what it trained.
+Pick the loss (softmax, center loss, or a margin head: NormFace,
+SphereFace, CosFace, ArcFace, with their s and m), λ, α, the number of
+epochs, the data set and the seed, press **Train**: the compact 2-D network
+of the lessons trains on 4,000 images and the test features and class
+centers are redrawn after every epoch, in the units the lessons use (each
+panel in units of its own mean class distance). The **angular** view shows
+the same features by direction only, on the unit circle, with the class
+weight directions as dashed rays; switching the view redraws at once. The
+run before stays on the left, so two settings compare side by side, each
+with its test accuracy, intra/inter ratio and silhouette. Finished runs are
+kept by their settings: choosing a setting again shows it at once. **Stop**
+ends a run within one epoch and keeps what it trained.
 
 The same runs without widgets: :func:`train_run` (the benchmark and the
 lessons' worked answers use it).
@@ -26,10 +30,13 @@ import math
 import threading
 from importlib import resources
 
+import numpy as np
 from matplotlib.figure import Figure
 
 from centerloss import plots
 from centerloss.apps.playground.runs import (
+    HEAD_DEFAULTS,
+    LOSSES,
     PAPER_LAMBDAS,
     PlaygroundRun,
     Settings,
@@ -37,9 +44,10 @@ from centerloss.apps.playground.runs import (
     train_run,
 )
 from centerloss.apps.playground.table import live_row, metrics_row, table_html
-from centerloss.recipe import run_label
+from centerloss.plots.style import _axes_legend
 
 POSTER = "playground.png"  # a finished comparison, shown before the first run
+VIEWS = ("Euclidean", "angular")  # the view toggle's options
 
 
 class Playground:
@@ -49,8 +57,10 @@ class Playground:
       settings: the controls' starting values; default :class:`Settings`.
 
     Attributes:
-      lambda_, alpha, epochs, dataset, seed: the controls (λ takes any number
-        typed in, and offers Figure 3's values).
+      loss, scale, margin, lambda_, alpha, epochs, dataset, seed: the controls
+        (λ takes any number typed in, and offers Figure 3's values; s and m are
+        enabled only for the losses that have them, λ not for "softmax").
+      view: the Euclidean / angular toggle; switching redraws without training.
       train_button, stop_button: the buttons; ``train()`` and ``stop()`` do the same.
       figure: the matplotlib Figure drawn after every epoch: the previous run
         on the left, the current one on the right.
@@ -65,6 +75,23 @@ class Playground:
         import ipywidgets as widgets
 
         settings = settings or Settings()
+        self.loss = widgets.Dropdown(options=list(LOSSES), value=settings.loss, description="loss")
+        # s and m keep the values of the settings given; a change of loss puts
+        # the new loss's defaults in (SphereFace's m = 4 means nothing to ArcFace).
+        # Plain number fields, not bounded ones: a bounded field would clamp a bad
+        # value silently, the head's own check says what is wrong with it.
+        self.scale = widgets.FloatText(
+            value=settings.scale or HEAD_DEFAULTS["normface"]["scale"],
+            description="s",
+            layout=widgets.Layout(width="150px"),
+        )
+        self.margin = widgets.FloatText(
+            value=settings.margin or HEAD_DEFAULTS["arcface"]["margin"],
+            step=0.05,
+            description="m",
+            layout=widgets.Layout(width="150px"),
+        )
+        self.view = widgets.ToggleButtons(options=list(VIEWS), value=VIEWS[0], description="view")
         self.lambda_ = widgets.Combobox(
             value=f"{settings.lambda_:g}",
             options=list(PAPER_LAMBDAS),
@@ -94,8 +121,12 @@ class Playground:
         self.table = widgets.HTML()
         self.train_button.on_click(lambda _: self.train())
         self.stop_button.on_click(lambda _: self.stop())
+        self.loss.observe(lambda _: self._loss_changed(), names="value")
+        self.view.observe(lambda _: self.redraw(), names="value")
+        self._enable_parameters()
         self.widget = widgets.VBox(
             [
+                widgets.HBox([self.loss, self.scale, self.margin, self.view]),
                 widgets.HBox([self.lambda_, self.alpha, self.epochs]),
                 widgets.HBox([self.dataset, self.seed, self.train_button, self.stop_button]),
                 self.status,
@@ -107,6 +138,10 @@ class Playground:
         self.cache: dict[Settings, PlaygroundRun] = {}
         self._stop = threading.Event()
         self._thread = None
+        self._live = None  # (settings, snapshots, weights) of the run in training
+        # The training thread redraws after each epoch, the view toggle from the
+        # kernel's thread: one figure, drawn by one of them at a time.
+        self._drawing = threading.Lock()
         # A fixed layout: the constrained one, recomputed at every redraw, would
         # double the time a redraw takes.
         self.figure = Figure(figsize=(10.0, 4.6))
@@ -119,20 +154,47 @@ class Playground:
 
     def settings(self) -> Settings:
         """The controls' values as :class:`Settings`; ValueError names a bad one."""
-        text = self.lambda_.value.strip()
-        try:
-            lambda_ = float(text)
-        except ValueError:
-            lambda_ = math.nan
-        if not (math.isfinite(lambda_) and lambda_ >= 0):  # a word, a sign, inf: one message
-            raise ValueError(f"λ must be a number ≥ 0, e.g. 0.1; got {text!r}.")
+        loss = self.loss.value
+        parameters = HEAD_DEFAULTS.get(loss, {})
+        scale = self.scale.value if "scale" in parameters else None
+        margin = self.margin.value if "margin" in parameters else None
+        if loss == "sphereface" and float(margin).is_integer():
+            margin = int(margin)  # the text field holds a float; SphereFace takes an integer
+        lambda_ = 0.0
+        if loss != "softmax":  # its λ field is disabled: softmax alone
+            text = self.lambda_.value.strip()
+            try:
+                lambda_ = float(text)
+            except ValueError:
+                lambda_ = math.nan
+            if not (math.isfinite(lambda_) and lambda_ >= 0):  # a word, a sign, inf: one message
+                raise ValueError(f"λ must be a number ≥ 0, e.g. 0.1; got {text!r}.")
         return Settings(
             dataset=self.dataset.value,
             lambda_=lambda_,
             alpha=self.alpha.value,
             epochs=self.epochs.value,
             seed=self.seed.value,
+            loss=loss,
+            scale=scale,
+            margin=margin,
         )
+
+    def _loss_changed(self):
+        """Put the new loss's default s, m and λ in, and enable the controls it uses."""
+        loss = self.loss.value
+        defaults = Settings(loss=loss)
+        for name in ("scale", "margin"):
+            if getattr(defaults, name) is not None:
+                getattr(self, name).value = getattr(defaults, name)
+        self.lambda_.value = f"{defaults.lambda_:g}"
+        self._enable_parameters()
+
+    def _enable_parameters(self):
+        parameters = HEAD_DEFAULTS.get(self.loss.value, {})
+        self.scale.disabled = "scale" not in parameters
+        self.margin.disabled = "margin" not in parameters
+        self.lambda_.disabled = self.loss.value == "softmax"
 
     @property
     def training(self) -> bool:
@@ -168,13 +230,20 @@ class Playground:
 
     # -- training and drawing ------------------------------------------------
 
+    def redraw(self):
+        """Draw the runs on screen again in the chosen view; trains nothing."""
+        if self.runs or self._live is not None:  # else the poster stays
+            self._draw(live=self._live)
+
     def _train(self, settings):
-        def on_epoch(snapshots):
-            self._draw(live=(settings, snapshots))
+        def on_epoch(snapshots, weights):
+            self._live = (settings, snapshots, weights)
+            self._draw(live=self._live)
 
         try:
             run = train_run(settings, on_epoch=on_epoch, stop=self._stop)
         except Exception as error:  # shown in the app: a thread's traceback would go unseen
+            self._live = None
             self._set_status(f"{type(error).__name__}: {html.escape(str(error))}", error=True)
             self._draw()
         else:
@@ -188,48 +257,55 @@ class Playground:
             self._busy(False)
 
     def _finish(self, run, note):
+        self._live = None
         if not self.runs or self.runs[-1] is not run:
             self.runs.append(run)
         self._draw()
         self._set_status(f"{html.escape(run.settings.label)}: {note}.")
 
     def _panels(self, live):
-        """[(settings, snapshots, metrics row, stopped) or None] for the left and right panel."""
+        """[(settings, snapshots, weights, metrics row, stopped) or None] for the left and
+        right panel."""
         finished = [
-            (run.settings, run.snapshots, metrics_row(run.settings, run.metrics, run), run.stopped)
+            (
+                run.settings,
+                run.snapshots,
+                run.weights,
+                metrics_row(run.settings, run.metrics, run),
+                run.stopped,
+            )
             for run in self.runs
         ]
         if live is not None:
-            settings, snapshots = live
-            finished.append((settings, snapshots, live_row(settings, snapshots), False))
+            settings, snapshots, weights = live
+            finished.append((settings, snapshots, weights, live_row(settings, snapshots), False))
         panels = finished[-2:]
         return [None] * (2 - len(panels)) + panels
 
     def _draw(self, live=None):
         """Redraw the figure and the table: previous run left, current (or live) run right."""
-        panels = self._panels(live)
-        self.figure.clear()
-        axes = self.figure.subplots(1, 2)
-        self.figure.subplots_adjust(left=0.07, right=0.85, wspace=0.35, top=0.86, bottom=0.12)
-        for side, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
-            if panel is None:
-                ax.set_axis_off()
-                ax.text(0.5, 0.5, "Your previous run\nstays here to compare.", ha="center")
-                continue
-            settings, snapshots, _, stopped = panel
-            epoch = int(snapshots.epochs[-1])
-            when = f"stopped at epoch {epoch}" if stopped else f"epoch {epoch}"
-            plots.draw_epoch(
-                ax,
-                snapshots,
-                epoch,
-                title=f"{run_label(settings.lambda_)}, α={settings.alpha:g}, {when}",
-                legend=side == 1,
-            )
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80)
-        self.image.value = buffer.getvalue()
-        self.table.value = table_html([panel[2] for panel in panels if panel is not None])
+        with self._drawing:
+            panels = self._panels(live)
+            self.figure.clear()
+            axes = self.figure.subplots(1, 2)
+            self.figure.subplots_adjust(left=0.07, right=0.85, wspace=0.35, top=0.86, bottom=0.12)
+            for side, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
+                if panel is None:
+                    ax.set_axis_off()
+                    ax.text(0.5, 0.5, "Your previous run\nstays here to compare.", ha="center")
+                    continue
+                settings, snapshots, weights, _, stopped = panel
+                epoch = int(snapshots.epochs[-1])
+                when = f"stopped at epoch {epoch}" if stopped else f"epoch {epoch}"
+                title = f"{_run_title(settings)}, {when}"
+                if self.view.value == "angular":
+                    _draw_angular(ax, snapshots, weights, title, legend=side == 1)
+                else:
+                    plots.draw_epoch(ax, snapshots, epoch, title=title, legend=side == 1)
+            buffer = io.BytesIO()
+            self.figure.savefig(buffer, format="png", dpi=80)
+            self.image.value = buffer.getvalue()
+            self.table.value = table_html([panel[3] for panel in panels if panel is not None])
 
     def _busy(self, busy):
         self.train_button.disabled = busy
@@ -245,6 +321,43 @@ class Playground:
         # The widget where a kernel runs it; elsewhere (GitHub, a notebook not
         # run or not trusted) a finished comparison and one sentence.
         return plots.widget_with_text(self.widget, _NO_KERNEL, png=poster())
+
+
+def _run_title(settings):
+    """A panel's title: the loss, and α where center loss moves the centers."""
+    if settings.is_head and settings.lambda_ == 0:
+        return settings.name
+    return f"{settings.name}, α={settings.alpha:g}"
+
+
+def _draw_angular(ax, snapshots, weights, title, legend):
+    """The angular view of the last recorded epoch, the class weights as rays.
+
+    Args:
+      snapshots: the run's ``Snapshots``; its last test features [n, 2] are drawn.
+      weights: float [E, 2, C], the class weights per recorded epoch (the last
+        is drawn), or None: no rays.
+    """
+    features, labels, _, _ = snapshots.at(-1)
+    # A PReLU starts as a ReLU: an untrained softmax / center-loss network puts
+    # some features exactly at 0, which have no direction to draw.
+    directed = np.linalg.norm(features, axis=1) > 0
+    if not directed.any():
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "Every feature is 0:\nno direction to draw yet.", ha="center")
+        ax.set_title(title)
+        return
+    rays = None if weights is None else weights[-1]
+    plots.draw_angular(
+        ax,
+        features[directed],
+        labels[directed],
+        rays,
+        title=title,
+        class_names=snapshots.class_names,
+    )
+    if legend:
+        _axes_legend(ax, np.unique(labels), snapshots.class_names, with_centers=False)
 
 
 _NO_KERNEL = (
