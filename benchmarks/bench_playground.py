@@ -11,7 +11,12 @@ With ``--poster PATH`` it also writes the app's picture after the first
 round: the finished comparison the app shows before its first run
 (``centerloss/assets/playground.png``).
 
-Usage: python benchmarks/bench_playground.py [--rounds 3] [--poster PATH]
+With ``--losses`` it then presses Train for center loss and each margin loss
+in turn, ``--rounds`` times, and prints each loss's seconds per run ÷ center
+loss's from the same round (goal: about 1, "about the same time"), and its
+test accuracy.
+
+Usage: python benchmarks/bench_playground.py [--rounds 3] [--poster PATH] [--losses]
 """
 
 import argparse
@@ -19,6 +24,7 @@ import statistics
 import time
 
 from centerloss.apps.playground import Playground, Settings
+from centerloss.apps.playground.runs import HEAD_DEFAULTS
 
 
 def press_train(app, lambda_):
@@ -32,10 +38,41 @@ def press_train(app, lambda_):
     return seconds, app.runs[-1]
 
 
+def press_train_loss(app, loss):
+    app.loss.value = loss  # the app fills in the loss's own s, m and λ
+    started = time.perf_counter()
+    app.train()
+    app.wait()
+    seconds = time.perf_counter() - started
+    if "trained in" not in app.status.value:
+        raise RuntimeError(f"The run did not finish: {app.status.value}")
+    return seconds, app.runs[-1]
+
+
+def compare_losses(rounds):
+    """Seconds of each margin loss ÷ center loss's in the same round, and accuracies."""
+    ratios = {loss: [] for loss in HEAD_DEFAULTS}
+    accuracy = {}
+    for _ in range(rounds):
+        app = Playground(Settings())
+        reference, _ = press_train_loss(app, "center loss")
+        for loss in ratios:
+            spent, run = press_train_loss(app, loss)
+            ratios[loss].append(spent / reference)
+            accuracy[loss] = run.metrics["accuracy"]
+    print("seconds per run ÷ center loss's, same round (goal: about 1):")
+    for loss, values in ratios.items():
+        print(
+            f"  {loss:<10} best {min(values):.2f}, median {statistics.median(values):.2f}"
+            f"   test accuracy {accuracy[loss]:.3f}"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="runs per λ (interleaved)")
     parser.add_argument("--poster", help="write the first round's comparison picture here")
+    parser.add_argument("--losses", action="store_true", help="time the margin losses too")
     args = parser.parse_args()
     seconds = {"0": [], "0.1": []}
     runs = {}
@@ -62,6 +99,8 @@ def main():
         f" ({center['spread_ratio']:.3f} / {plain['spread_ratio']:.3f}; goal ≤ 0.6)"
     )
     print(f"test accuracy: λ=0 {plain['accuracy']:.3f}, λ=0.1 {center['accuracy']:.3f}")
+    if args.losses:
+        compare_losses(args.rounds)
 
 
 if __name__ == "__main__":

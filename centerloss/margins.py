@@ -45,8 +45,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-# cos θ is clipped to [−1 + ε, 1 − ε] where an angle or a sine is taken, so
-# that a feature lying exactly on a weight direction gets a finite gradient.
+# Square roots are taken of at least ε (sin²θ in ArcFace, ‖x‖² in SphereFace),
+# so that a feature lying exactly on a class direction, or a zero feature,
+# still gets a finite gradient.
 _EPSILON = 1e-7
 
 
@@ -168,11 +169,6 @@ class AngularHead(keras.layers.Layer):
             initializer=SpreadDirections(),
             name="kernel",
         )
-
-    def directions(self):
-        """The unit class directions w_j / ‖w_j‖, a NumPy array [d, C]."""
-        kernel = keras.ops.convert_to_numpy(self.kernel)
-        return kernel / np.linalg.norm(kernel, axis=0)
 
     def call(self, features, labels=None, step=None):
         """Logits [m, C] of ``features`` [m, d]; the target margin on when ``labels`` [m] are given.

@@ -572,3 +572,59 @@ def lesson_07(loss="ArcFace", epochs=8, scale=16.0, margin=0.1, lambda_=0.0, lin
         "angular spread": angular_spread(features, data.y_test),
         "loss": run.history["softmax_loss"][-1],
     }
+
+
+ACCURACY, DEGREES = 0.03, 1.5  # lesson 07: another CPU moves these by a few hundredths, a degree
+
+
+def floor_of(head):
+    """Lesson 07's ``loss_floor`` in 2-D: every feature on its class's evenly spread direction."""
+    head.build((None, 2))
+    directions = np.asarray(head.kernel).T
+    return float(
+        centerloss.loss.softmax_loss(head(directions, labels=np.arange(10)), np.arange(10))
+    )
+
+
+@EXERCISES
+def test_07_1_twenty_epochs_closer_not_level():
+    short = {loss: lesson_07(loss) for loss in ("softmax", "ArcFace")}
+    long = {loss: lesson_07(loss, epochs=20) for loss in ("softmax", "ArcFace")}
+    assert [short["softmax"]["accuracy"], short["ArcFace"]["accuracy"]] == pytest.approx(
+        [0.931, 0.821], abs=ACCURACY
+    )
+    assert [long["softmax"]["accuracy"], long["ArcFace"]["accuracy"]] == pytest.approx(
+        [0.960, 0.922], abs=ACCURACY
+    )
+    assert [long["softmax"]["angular spread"], long["ArcFace"]["angular spread"]] == (
+        pytest.approx([5.4, 7.4], abs=DEGREES)
+    )
+    assert long["ArcFace"]["accuracy"] < long["softmax"]["accuracy"]  # not level
+    gain = {loss: long[loss]["accuracy"] - short[loss]["accuracy"] for loss in long}
+    assert gain["ArcFace"] > 2 * gain["softmax"]  # slower, not stuck
+    assert long["ArcFace"]["loss"] > 3 * long["softmax"]["loss"]
+
+
+@EXERCISES
+def test_07_2_a_small_scale_raises_the_floor_not_the_error():
+    assert lesson_07("NormFace", scale=4.0)["accuracy"] == pytest.approx(0.813, abs=ACCURACY)
+    assert lesson_07("NormFace")["accuracy"] == pytest.approx(0.818, abs=ACCURACY)
+    assert floor_of(NormFace(10, scale=4.0)) == pytest.approx(0.73, abs=0.005)
+    assert floor_of(NormFace(10, scale=16.0)) == pytest.approx(0.09, abs=0.005)
+
+
+@EXERCISES
+def test_07_3_normface_on_a_prelu_barely_learns():
+    prelu = lesson_07("NormFace", linear=False)["accuracy"]
+    assert prelu == pytest.approx(0.173, abs=ACCURACY)
+    assert prelu < lesson_07("NormFace")["accuracy"] - 0.4
+
+
+@EXERCISES
+def test_07_4_center_loss_does_not_tighten_arcface_angles():
+    both, alone = lesson_07("ArcFace", lambda_=0.1), lesson_07("ArcFace")
+    assert [both["angular spread"], alone["angular spread"]] == pytest.approx(
+        [12.8, 11.0], abs=DEGREES
+    )
+    assert [both["accuracy"], alone["accuracy"]] == pytest.approx([0.814, 0.821], abs=ACCURACY)
+    assert both["angular spread"] > alone["angular spread"] - 0.5  # no tighter

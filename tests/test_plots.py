@@ -2,6 +2,7 @@
 
 import base64
 import io
+import math
 import re
 
 import matplotlib
@@ -510,3 +511,52 @@ def test_plot_history():
     assert titled.get_suptitle() == "Training curves: λ=0.1"
     with pytest.raises(ValueError, match=r"history has no \['center_loss'\]"):
         plots.plot_history({"softmax_loss": [1.0]}, keys=("softmax_loss", "center_loss"))
+
+
+# --- The angular view ---------------------------------------------------------
+
+
+def _circle_features(rng, per_class=200, width_degrees=20.0, zeros=0):
+    """10 classes 36° apart, angles uniform within ±width/2, lengths 0.5-5; ``zeros``
+    all-zero features appended to class 0."""
+    labels = np.repeat(np.arange(10), per_class)
+    offsets = rng.uniform(-width_degrees / 2, width_degrees / 2, len(labels))
+    angles = np.radians(36.0 * labels + offsets)
+    lengths = rng.uniform(0.5, 5.0, len(labels))
+    features = lengths[:, None] * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    features = np.concatenate([features, np.zeros((zeros, 2))])
+    return features, np.concatenate([labels, np.zeros(zeros, int)])
+
+
+def test_class_arcs_cover_the_middle_of_each_class():
+    from centerloss.metrics import class_arcs
+
+    features, labels = _circle_features(np.random.default_rng(0))
+    arcs = class_arcs(features, labels, coverage=0.9)
+    for class_id, (start, end) in arcs.items():
+        middle = np.degrees((start + end) / 2)
+        assert abs((middle - 36.0 * class_id + 180) % 360 - 180) < 1.0  # around its direction
+        assert np.degrees(end - start) == pytest.approx(18.0, abs=1.0)  # 90 % of ±10°
+    # across the ±180° seam: class 5 sits at 180°
+    assert -math.pi < arcs[5][0] <= math.pi and arcs[5][1] > math.pi
+
+
+def test_angular_view_draws_rays_and_arcs_outside_the_dots():
+    features, labels = _circle_features(np.random.default_rng(1), zeros=5)
+    directions = np.stack(
+        [np.cos(np.radians(36.0 * np.arange(10))), np.sin(np.radians(36.0 * np.arange(10)))]
+    )
+    fig = plots.plot_angular_grid(
+        {"with rays": (features, labels, None, directions), "without": (features, labels)},
+        title="angular",
+    )
+    with_rays, without = fig.axes[:2]
+    assert with_rays.get_title() == "with rays" and fig.get_suptitle() == "angular"
+    bands = [line for line in with_rays.get_lines() if line.get_linewidth() >= 5]
+    rays = [line for line in with_rays.get_lines() if line.get_linestyle() == "--"]
+    assert len(bands) == 10 and len(rays) == 10
+    assert not [line for line in without.get_lines() if line.get_linestyle() == "--"]
+    dots = np.concatenate([np.hypot(*c.get_offsets().T) for c in with_rays.collections])
+    assert dots.max() <= 1.0 and min(np.hypot(*b.get_data()).min() for b in bands) > 1.0
+    assert (dots == 0).sum() == 5  # the zero features, at the origin
+    plt.close(fig)

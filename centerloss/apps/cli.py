@@ -229,6 +229,11 @@ def _check_dataset(source: str) -> None:
         )
 
 
+def _check_distinct(values: list, flag: str) -> None:
+    if len(set(values)) != len(values):
+        raise ValueError(f"{flag} must be distinct values; got {values}.")
+
+
 def _check_output_folder(folder: Path) -> None:
     """Create ``--output`` if missing and make sure a file can be written in it.
 
@@ -357,8 +362,7 @@ def _add_reproduce_command(commands: argparse._SubParsersAction) -> None:
 def _check_reproduce(args: argparse.Namespace) -> None:
     for lambda_ in args.lambdas:
         check_lambda(lambda_, "each --lambdas value")
-    if len(set(args.lambdas)) != len(args.lambdas):
-        raise ValueError(f"--lambdas must be distinct values; got {args.lambdas}.")
+    _check_distinct(args.lambdas, "--lambdas")
     check_alpha(args.alpha, "--alpha")
     check_positive_int(args.iterations, "--iterations")
     check_seed(args.seed, "--seed")
@@ -393,8 +397,7 @@ def _add_compare_losses_command(commands: argparse._SubParsersAction) -> None:
 def _check_compare_losses(args: argparse.Namespace) -> None:
     for seed in args.seeds:
         check_seed(seed, "each --seeds value")
-    if len(set(args.seeds)) != len(args.seeds):
-        raise ValueError(f"--seeds must be distinct values; got {args.seeds}.")
+    _check_distinct(args.seeds, "--seeds")
     check_positive_int(args.epochs, "--epochs")
     _check_output_folder(args.output)
 

@@ -17,15 +17,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from centerloss.metrics.angles import class_arcs
-from centerloss.plots.style import (
-    _GRID_COLUMNS,
-    _GRID_INCHES,
-    _POINT_ALPHA,
-    _POINT_SIZE,
-    _class_name,
-    _figure_legend,
-    class_color,
-)
+from centerloss.plots.features import _scatter_by_class
+from centerloss.plots.style import _GRID_COLUMNS, _GRID_INCHES, _figure_legend, class_color
 from centerloss.plots.units import _as_points
 
 _JITTER = 0.12  # dots lie at radius 1 − [0, 0.12): they would hide each other on one line
@@ -55,22 +48,14 @@ def draw_angular(ax, features, labels, directions=None, title=None, class_names=
     radius = 1.0 - _JITTER * np.random.default_rng(0).random(len(unit))
     circle = np.linspace(0, 2 * math.pi, 361)
     ax.plot(np.cos(circle), np.sin(circle), color="lightgrey", linewidth=0.8, zorder=0)
-    for class_id in np.unique(labels):
-        members = labels == class_id
-        points = unit[members] * radius[members, None]
-        ax.scatter(
-            points[:, 0],
-            points[:, 1],
-            s=_POINT_SIZE,
-            alpha=_POINT_ALPHA,
-            color=class_color(class_id),
-            linewidths=0,
-            label=_class_name(class_id, class_names),
-        )
+    _scatter_by_class(ax, unit * radius[:, None], labels, class_names)
     # A zero feature (e.g. after a ReLU) has no direction: it is drawn at the
     # origin and left out of the arcs.
     directed = norms[:, 0] > 0
-    for class_id, (start, end) in class_arcs(features[directed], labels[directed]).items():
+    arcs = {}
+    if len(np.unique(labels[directed])) >= 2:  # arcs are measured from class directions
+        arcs = class_arcs(features[directed], labels[directed])
+    for class_id, (start, end) in arcs.items():
         arc = np.linspace(start, end, max(2, int(math.degrees(end - start))))
         ax.plot(
             _ARC_RADIUS * np.cos(arc),

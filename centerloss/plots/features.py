@@ -80,17 +80,7 @@ def _draw_features(ax, features, labels, centers, class_names, lims, title, unit
             f"labels must have shape [N] = ({len(features)},) like the features; "
             f"got shape {labels.shape}."
         )
-    for class_id in np.unique(labels):
-        points = features[labels == class_id]
-        ax.scatter(
-            points[:, 0],
-            points[:, 1],
-            s=_POINT_SIZE,
-            alpha=_POINT_ALPHA,
-            color=class_color(class_id),
-            linewidths=0,
-            label=_class_name(class_id, class_names),
-        )
+    _scatter_by_class(ax, features, labels, class_names)
     if centers is not None:
         centers = _as_points(centers, "centers")
         # Drawn last and on top, so no point hides a center.
@@ -107,3 +97,18 @@ def _draw_features(ax, features, labels, centers, class_names, lims, title, unit
     # that each fit their own data stay the same size side by side.
     ax.set_aspect("equal", adjustable="box" if lims is not None else "datalim")
     ax.set(xlabel=_axis_label(1, units), ylabel=_axis_label(2, units), title=title)
+
+
+def _scatter_by_class(ax, points, labels, class_names=None):
+    """Scatter points [N, 2] as one collection per class, in the class colours."""
+    for class_id in np.unique(labels):
+        members = points[labels == class_id]
+        ax.scatter(
+            members[:, 0],
+            members[:, 1],
+            s=_POINT_SIZE,
+            alpha=_POINT_ALPHA,
+            color=class_color(class_id),
+            linewidths=0,
+            label=_class_name(class_id, class_names),
+        )

@@ -339,23 +339,10 @@ def _draw_angular(ax, snapshots, weights, title, legend):
         is drawn), or None: no rays.
     """
     features, labels, _, _ = snapshots.at(-1)
-    # A PReLU starts as a ReLU: an untrained softmax / center-loss network puts
-    # some features exactly at 0, which have no direction to draw.
-    directed = np.linalg.norm(features, axis=1) > 0
-    if not directed.any():
-        ax.set_axis_off()
-        ax.text(0.5, 0.5, "Every feature is 0:\nno direction to draw yet.", ha="center")
-        ax.set_title(title)
-        return
+    # An untrained PReLU is a ReLU: some features are exactly 0, drawn at the
+    # origin (no direction), and left out of the arcs by draw_angular.
     rays = None if weights is None else weights[-1]
-    plots.draw_angular(
-        ax,
-        features[directed],
-        labels[directed],
-        rays,
-        title=title,
-        class_names=snapshots.class_names,
-    )
+    plots.draw_angular(ax, features, labels, rays, title=title, class_names=snapshots.class_names)
     if legend:
         _axes_legend(ax, np.unique(labels), snapshots.class_names, with_centers=False)
 
