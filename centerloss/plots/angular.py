@@ -15,6 +15,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
 
 from centerloss.metrics.angles import class_arcs
 from centerloss.plots.features import _scatter_by_class
@@ -111,15 +112,27 @@ def plot_angular_grid(panels, *, title=None, class_names=None, ncols=None):
         figsize=(inches * ncols + 1.5, (inches + 0.4) * nrows),
         layout="constrained",
     )
-    labels_seen = []
+    labels_seen, any_rays = [], False
     for ax, (name, panel) in zip(axes.flat, panels.items(), strict=False):
         features, labels, *rest = panel
         weights = rest[1] if len(rest) > 1 else None
+        any_rays = any_rays or weights is not None
         draw_angular(ax, features, labels, weights, title=name, class_names=class_names)
         labels_seen.append(np.asarray(labels))
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
-    _figure_legend(fig, np.unique(np.concatenate(labels_seen)), class_names, with_centers=False)
+    # What the rays and the bands are, drawn as they are in the panels, in grey.
+    extra = [
+        Line2D([], [], color="grey", linewidth=5, label="arc: middle 90 %"),
+        Line2D([], [], color="grey", linewidth=1.5, linestyle="--", label="class direction w_j"),
+    ]
+    _figure_legend(
+        fig,
+        np.unique(np.concatenate(labels_seen)),
+        class_names,
+        with_centers=False,
+        extra=extra if any_rays else extra[:1],
+    )
     if title:
         fig.suptitle(title)
     return fig

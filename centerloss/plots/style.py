@@ -118,10 +118,10 @@ def _axes_legend(ax, class_ids, class_names, with_centers):
     )
 
 
-def _figure_legend(fig, class_ids, class_names, with_centers):
-    """One class legend right of all the panels of a figure."""
+def _figure_legend(fig, class_ids, class_names, with_centers, extra=()):
+    """One class legend right of all the panels of a figure; ``extra`` handles after the classes."""
     fig.legend(
-        handles=_legend_handles(class_ids, class_names, with_centers),
+        handles=[*_legend_handles(class_ids, class_names, with_centers), *extra],
         loc="outside right center",
         title="class",
     )
