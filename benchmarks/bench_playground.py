@@ -27,19 +27,10 @@ from centerloss.apps.playground import Playground, Settings
 from centerloss.apps.playground.runs import HEAD_DEFAULTS
 
 
-def press_train(app, lambda_):
-    app.lambda_.value = lambda_
-    started = time.perf_counter()
-    app.train()
-    app.wait()
-    seconds = time.perf_counter() - started
-    if "trained in" not in app.status.value:
-        raise RuntimeError(f"The run did not finish: {app.status.value}")
-    return seconds, app.runs[-1]
-
-
-def press_train_loss(app, loss):
-    app.loss.value = loss  # the app fills in the loss's own s, m and λ
+def press_train(app, **values):
+    """Set the app's widgets (e.g. ``lambda_="0.1"``, ``loss="arcface"``), press Train, wait."""
+    for widget, value in values.items():
+        getattr(app, widget).value = value  # a loss fills in its own s, m and λ
     started = time.perf_counter()
     app.train()
     app.wait()
@@ -55,9 +46,9 @@ def compare_losses(rounds):
     accuracy = {}
     for _ in range(rounds):
         app = Playground(Settings())
-        reference, _ = press_train_loss(app, "center loss")
+        reference, _ = press_train(app, loss="center loss")
         for loss in ratios:
-            spent, run = press_train_loss(app, loss)
+            spent, run = press_train(app, loss=loss)
             ratios[loss].append(spent / reference)
             accuracy[loss] = run.metrics["accuracy"]
     print("seconds per run ÷ center loss's, same round (goal: about 1):")
@@ -79,7 +70,7 @@ def main():
     for round_ in range(args.rounds):
         app = Playground(Settings())  # a fresh app: nothing cached
         for lambda_ in seconds:
-            spent, runs[lambda_] = press_train(app, lambda_)
+            spent, runs[lambda_] = press_train(app, lambda_=lambda_)
             seconds[lambda_].append(spent)
         if round_ == 0 and args.poster:
             with open(args.poster, "wb") as file:

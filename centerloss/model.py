@@ -181,8 +181,8 @@ class CenterLossModel(keras.Model):
         x, labels = _unpack(data)
         with tf.GradientTape() as tape:
             logits, features = self(x, training=True)
-            training_logits = self._training_logits(logits, features, labels, training=True)
-            losses, features, labels = self._joint_losses(labels, training_logits, features)
+            loss_logits = self._loss_logits(logits, features, labels, training=True)
+            losses, features, labels = self._joint_losses(labels, loss_logits, features)
             # Log what is optimised: regularization penalties included, as Keras does.
             losses["loss"] = losses["loss"] + tf.add_n([0.0, *self.losses])
             # The optimizer sums gradients over replicas: scale each replica's share.
@@ -200,8 +200,8 @@ class CenterLossModel(keras.Model):
     def test_step(self, data):
         x, labels = _unpack(data)
         logits, features = self(x, training=False)
-        training_logits = self._training_logits(logits, features, labels, training=False)
-        losses, _, labels = self._joint_losses(labels, training_logits, features)
+        loss_logits = self._loss_logits(logits, features, labels, training=False)
+        losses, _, labels = self._joint_losses(labels, loss_logits, features)
         return self._log(losses, labels, logits)
 
     def make_train_function(self, force=False):
@@ -240,7 +240,7 @@ class CenterLossModel(keras.Model):
             filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs
         )
 
-    def _training_logits(self, logits, features, labels, training):
+    def _loss_logits(self, logits, features, labels, training):
         """The logits that softmax loss (eq. 1) sees; the model's own here.
 
         ``AngularMarginModel`` puts its margin on the target class instead.
@@ -414,7 +414,7 @@ class AngularMarginModel(CenterLossModel):
         features = self.backbone(inputs, training=training)
         return self.head(features), features
 
-    def _training_logits(self, logits, features, labels, training):
+    def _loss_logits(self, logits, features, labels, training):
         # The margin goes on the target class; SphereFace anneals by the step
         # count while training and uses its final weight in evaluation.
         step = self.optimizer.iterations if training else None
