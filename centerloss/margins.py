@@ -66,16 +66,10 @@ def cosines(features, kernel) -> tf.Tensor:
     return tf.clip_by_value(tf.matmul(x, w), -1.0, 1.0)
 
 
-def _replace_target(logits, target_logits, labels):
-    """``logits`` [m, C] with column y_i of row i replaced by ``target_logits`` [m]."""
-    is_target = tf.one_hot(tf.reshape(tf.cast(labels, tf.int32), [-1]), tf.shape(logits)[1])
-    return logits + is_target * (target_logits[:, tf.newaxis] - logits)
-
-
-def _target(values, labels):
-    """Row i's entry y_i of ``values`` [m, C]: a [m] tensor (0 for an out-of-range label)."""
-    is_target = tf.one_hot(tf.reshape(tf.cast(labels, tf.int32), [-1]), tf.shape(values)[1])
-    return tf.reduce_sum(values * is_target, axis=1)
+def _is_target(labels, num_classes):
+    """[m, C]: 1 at (i, y_i), else 0; an out-of-range label gives a row of zeros, which
+    the model's batch check then refuses."""
+    return tf.one_hot(tf.reshape(tf.cast(labels, tf.int32), [-1]), num_classes)
 
 
 def sphereface_psi(cos_theta, margin: int) -> tf.Tensor:
@@ -157,9 +151,11 @@ class AngularHead(keras.layers.Layer):
     def __init__(self, num_classes: int, **kwargs):
         kwargs.setdefault("dtype", "float32")  # cosines and margins need float32
         super().__init__(**kwargs)
-        if not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool):
-            raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}.")
-        if num_classes < 2:
+        if (
+            not isinstance(num_classes, numbers.Integral)
+            or isinstance(num_classes, bool)
+            or num_classes < 2
+        ):
             raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}.")
         self.num_classes = int(num_classes)
 
@@ -181,8 +177,10 @@ class AngularHead(keras.layers.Layer):
         logits = self.plain_logits(cos_theta, features)
         if labels is None:
             return logits
-        target = self.target_logit(_target(cos_theta, labels), features, step)
-        return _replace_target(logits, target, labels)
+        is_target = _is_target(labels, self.num_classes)
+        target = self.target_logit(tf.reduce_sum(cos_theta * is_target, axis=1), features, step)
+        # Column y_i of row i becomes the target logit; every other logit stays as it is.
+        return logits + is_target * (target[:, tf.newaxis] - logits)
 
     def plain_logits(self, cos_theta, features):
         """Logits without margin, [m, C]: s · cos θ_j unless a subclass says otherwise."""

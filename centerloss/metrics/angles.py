@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from centerloss.metrics.features import _check_features_labels
+from centerloss.metrics.features import _check_features_labels, _ratio
 
 
 def class_directions(features, labels) -> tuple[np.ndarray, np.ndarray]:
@@ -52,11 +52,7 @@ def angular_separation(features, labels) -> float:
 
 def angular_ratio(features, labels) -> float:
     """:func:`angular_spread` / :func:`angular_separation`; dimensionless, lower is better."""
-    features, labels = _check_features_labels(features, labels)
-    unit = _unit(features)
-    _, directions, inverse = _class_directions(unit, labels)
-    separation = _separation(directions)
-    return _spread(unit, directions, inverse) / separation if separation > 0 else math.inf
+    return angular_metrics(features, labels)["angular_ratio"]
 
 
 def angular_metrics(features, labels) -> dict[str, float]:
@@ -69,7 +65,7 @@ def angular_metrics(features, labels) -> dict[str, float]:
     return {
         "angular_spread": spread,
         "angular_separation": separation,
-        "angular_ratio": spread / separation if separation > 0 else math.inf,
+        "angular_ratio": _ratio(spread, separation),
     }
 
 
