@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from centerloss import checks
+from centerloss import checks, pipeline
 from centerloss.loss import apply_center_step, joint_loss
 from centerloss.margins import AngularHead
 
@@ -222,6 +222,17 @@ class CenterLossModel(keras.Model):
 
         self.train_function = checked_train_function
         return checked_train_function
+
+    # NumPy arrays train through centerloss.pipeline: Keras's own array pipeline
+    # stalls for seconds at every epoch's end (see that module).
+    def fit(self, *args, **kwargs):
+        return super().fit(**pipeline.keras_arguments(keras.Model.fit, args, kwargs))
+
+    def evaluate(self, *args, **kwargs):
+        return super().evaluate(**pipeline.keras_arguments(keras.Model.evaluate, args, kwargs))
+
+    def predict(self, *args, **kwargs):
+        return super().predict(**pipeline.keras_arguments(keras.Model.predict, args, kwargs))
 
     def export(
         self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs

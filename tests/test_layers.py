@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "centerloss"
-CORE = {"loss", "margins", "model", "checks", "article"}
+CORE = {"loss", "margins", "model", "checks", "article", "pipeline"}
 # The core checks its arguments with the library's validators (λ, α, positive counts).
 CORE_MAY_IMPORT = CORE | {"config"}
 

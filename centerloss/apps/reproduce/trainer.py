@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from centerloss import pipeline
 from centerloss.apps import runtime
 from centerloss.apps.reproduce import checkpoint
 from centerloss.apps.reproduce.results import check_same_job, job_record
@@ -129,11 +130,13 @@ class Trainer:
         size = self.settings.batch_size
         indices = self._order(epoch)[position * size : (position + until - self.step) * size]
         batches = iter(
-            tf.data.Dataset.from_tensor_slices(
-                (self.data.x_train[indices], self.data.y_train[indices])
+            pipeline.without_autotune(  # its iterator ends without a stall
+                tf.data.Dataset.from_tensor_slices(
+                    (self.data.x_train[indices], self.data.y_train[indices])
+                )
+                .batch(size, drop_remainder=True)
+                .prefetch(pipeline.PREFETCH)  # the next batch is cut while this one trains
             )
-            .batch(size, drop_remainder=True)
-            .prefetch(tf.data.AUTOTUNE)  # the next batch is cut while this one trains, as in fit
         )
         while self.step < until:
             logs = self.model.train_function(batches)
