@@ -56,7 +56,7 @@ def array_dataset(
     """The batches that ``fit`` would cut from arrays, as a dataset with autotuning off.
 
     Keras's own array pipeline builds them, so they are exactly Keras's: the same
-    batches, the same per-epoch shuffle (drawn from TensorFlow's global seed, which
+    batches, the same shuffle (drawn from TensorFlow's global seed, which
     ``keras.utils.set_random_seed`` sets), sample and class weights included. Only
     its autotuning is turned off.
 
@@ -64,8 +64,9 @@ def array_dataset(
       x: inputs, an array [N, ...].
       y: labels [N], or None (``predict``).
       batch_size: examples per batch; the last batch may be short.
-      shuffle: False, True (reshuffle every epoch) or "batch" (shuffle batches of
-        examples, as Keras does for HDF5-like data).
+      shuffle: False, True (a permutation for each new iterator; Keras's draws the
+        same one every epoch once the global seed is set) or "batch" (shuffle
+        within batches, as Keras does for HDF5-like data).
       sample_weight, class_weight: as ``fit`` takes them.
 
     Returns:
