@@ -3,8 +3,8 @@
 ``fit`` makes a new ``tf.data`` iterator every epoch (and ``evaluate`` one per
 call) and destroys the old one. With tf.data's autotuning on, its default and
 what Keras's own pipeline for NumPy arrays gets, that destruction waits for the
-autotuner's thread (``Model::OptimizeLoop``) to wake from a timed sleep that
-grows as training goes on: seconds with no CPU in use at every epoch's end.
+autotuner's thread (``Model::OptimizeLoop``) to wake from a timed wait:
+seconds with no CPU in use at every epoch's end.
 The datasets built here are Keras's own, with autotuning off: the same batches
 and shuffles, and Keras's prefetch still cuts the next batch while this one trains.
 ``docs/benchmarks.md`` shows the stall, the stack that causes it and what the
@@ -25,10 +25,6 @@ import tensorflow as tf
 # Keras's own array pipeline (not public API, but the one fit uses for arrays): the
 # batches and shuffles stay exactly Keras's; only the autotuning changes.
 from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
-
-# Batches that a pipeline of our own prepares ahead of the one that trains (reproduce's):
-# one keeps the step fed (cutting a batch is far cheaper than a step); more only holds memory.
-PREFETCH = 2
 
 
 def pipeline_options() -> tf.data.Options:

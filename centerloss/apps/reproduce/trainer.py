@@ -135,7 +135,7 @@ class Trainer:
                     (self.data.x_train[indices], self.data.y_train[indices])
                 )
                 .batch(size, drop_remainder=True)
-                .prefetch(pipeline.PREFETCH)  # the next batch is cut while this one trains
+                .prefetch(tf.data.AUTOTUNE)  # the next batch is cut while this one trains
             )
         )
         while self.step < until:
